@@ -1,0 +1,42 @@
+/**
+ * The slice of Go's time.Time semantics that the reference relies on:
+ * timestamppb.AsTime (nil is the Unix epoch, nanos normalised), IsZero
+ * (year 1, not the epoch), Before/After and timestamppb.New.
+ */
+import type { Timestamp } from './analytics.js';
+
+/** Unix seconds of Go's zero time.Time (0001-01-01T00:00:00Z). */
+export const GO_ZERO_SECONDS = -62135596800;
+
+export const NANOS_PER_SECOND = 1_000_000_000;
+
+export function goZeroTime(): Timestamp {
+  return { seconds: GO_ZERO_SECONDS, nanos: 0 };
+}
+
+export function isGoZero(seconds: number, nanos: number): boolean {
+  return seconds === GO_ZERO_SECONDS && nanos === 0;
+}
+
+/** timestamppb.AsTime then timestamppb.New: nil is the epoch, out-of-range nanos carry into seconds. */
+export function asTime(ts: Timestamp | null | undefined): Timestamp {
+  if (!ts) return { seconds: 0, nanos: 0 };
+  const carry = nanosCarry(ts.nanos);
+  return { seconds: ts.seconds + carry, nanos: ts.nanos - carry * NANOS_PER_SECOND };
+}
+
+/** Whole seconds that time.Unix moves out of nanos outside [0, 1e9). */
+export function nanosCarry(nanos: number): number {
+  return nanos >= 0 && nanos < NANOS_PER_SECOND ? 0 : Math.floor(nanos / NANOS_PER_SECOND);
+}
+
+/** Negative when a is before b, positive when after, 0 when the same instant. */
+export function compareTime(aSeconds: number, aNanos: number, bSeconds: number, bNanos: number): number {
+  return aSeconds !== bSeconds ? aSeconds - bSeconds : aNanos - bNanos;
+}
+
+/** A wall-clock time in milliseconds as a protobuf Timestamp. */
+export function timestampFromMillis(ms: number): Timestamp {
+  const seconds = Math.floor(ms / 1000);
+  return { seconds, nanos: Math.round((ms - seconds * 1000) * 1_000_000) };
+}

@@ -1,0 +1,279 @@
+/**
+ * The worker map and flush schedule of LiveKit's telemetryService: workers by
+ * (room_id, participant_id), reference-counted by guards, flushed on a
+ * schedule and reaped close_wait after they close. Pure: the caller passes
+ * the clock and turns the returned outcomes into responses, metrics and logs.
+ */
+import type { AnalyticsStat, StatSample, StreamType } from './analytics.js';
+import { SidecarError } from './errors.js';
+import { timestampFromMillis } from './gotime.js';
+import { StatsWorker, type WorkerIdentity, type WorkerInfo } from './worker.js';
+
+export interface RegistryLimits {
+  /** Closed workers linger this long for late stats; in milliseconds, default 180_000. */
+  readonly closeWaitMs: number;
+  /** Workers held at once (open and lingering); bounds memory. */
+  readonly maxWorkers: number;
+  /** (track, direction) aggregates pending per worker; bounds memory per participant. */
+  readonly maxTracksPerWorker: number;
+}
+
+export interface ActivateInput extends WorkerIdentity {
+  readonly guardId: string;
+  readonly connected: boolean;
+}
+
+export interface ActivateOutcome {
+  /** An open worker already existed and was reused. */
+  found: boolean;
+  refCount: number;
+  connected: boolean;
+  /** The guard was newly counted (false for a retried activate or an empty guard id). */
+  counted: boolean;
+  worker: StatsWorker;
+  /** The closed worker this one replaced in the map (it stays scheduled until reaped). */
+  replaced?: StatsWorker;
+}
+
+export interface ReleaseInput {
+  readonly roomId: string;
+  readonly participantId: string;
+  readonly guardId: string;
+}
+
+export interface ReleaseOutcome {
+  closed: boolean;
+  found: boolean;
+  wasConnected: boolean;
+  refCount: number;
+  /** The guard held a reference and gave it up. */
+  released: boolean;
+  worker?: StatsWorker;
+}
+
+export interface TrackStatInput {
+  readonly roomId: string;
+  readonly participantId: string;
+  readonly trackId: string;
+  readonly kind: StreamType;
+  readonly stat: StatSample;
+}
+
+/** Partition of a batch of stats, as TrackStatsResponse reports it. */
+export interface RecordOutcome {
+  accepted: number;
+  invalid: number;
+  noWorker: number;
+  /** One invalid stat of the batch, for a rate-limited log line. */
+  sampleInvalid?: TrackStatInput;
+}
+
+export interface RegistryCounts {
+  active: number;
+  closing: number;
+  connected: number;
+  guards: number;
+}
+
+export class WorkerRegistry {
+  private readonly rooms = new Map<string, Map<string, StatsWorker>>();
+  /** Every worker still to be flushed, including closed ones replaced in the map; insertion-ordered. */
+  private readonly schedule = new Set<StatsWorker>();
+  private openCount = 0;
+  private connectedCount = 0;
+  private guardCount = 0;
+
+  constructor(readonly limits: RegistryLimits) {}
+
+  /** The worker stats for this key go to: open or closed, as long as the map holds it. */
+  lookup(roomId: string, participantId: string): StatsWorker | undefined {
+    return this.rooms.get(roomId)?.get(participantId);
+  }
+
+  activate(input: ActivateInput): ActivateOutcome {
+    const existing = this.lookup(input.roomId, input.participantId);
+    if (existing && !existing.isClosed) {
+      const counted = existing.activate(input.guardId);
+      if (counted) this.guardCount++;
+      if (input.connected) this.markConnected(existing);
+      return { found: true, refCount: existing.refCount, connected: existing.connected, counted, worker: existing };
+    }
+
+    if (this.schedule.size >= this.limits.maxWorkers) {
+      throw new SidecarError(
+        'RESOURCE_EXHAUSTED',
+        `worker limit reached: ${this.schedule.size} workers held (SIDECAR_MAX_WORKERS=${this.limits.maxWorkers})`,
+        'worker_limit',
+      );
+    }
+    const worker = new StatsWorker(input);
+    const counted = worker.activate(input.guardId);
+    if (counted) this.guardCount++;
+    this.schedule.add(worker);
+    this.openCount++;
+    let room = this.rooms.get(input.roomId);
+    if (!room) this.rooms.set(input.roomId, (room = new Map()));
+    room.set(input.participantId, worker);
+    // a replacement inherits the closed worker's connected flag, as getOrCreateWorker does
+    if (existing?.connected || input.connected) this.markConnected(worker);
+    const outcome: ActivateOutcome = {
+      found: false,
+      refCount: worker.refCount,
+      connected: worker.connected,
+      counted,
+      worker,
+    };
+    if (existing) outcome.replaced = existing;
+    return outcome;
+  }
+
+  release(input: ReleaseInput, now: number): ReleaseOutcome {
+    const worker = this.lookup(input.roomId, input.participantId);
+    if (!worker) return { closed: false, found: false, wasConnected: false, refCount: 0, released: false };
+    const released = worker.release(input.guardId);
+    let closed = false;
+    if (released) {
+      this.guardCount--;
+      if (worker.refCount === 0 && !worker.isClosed) {
+        worker.closedAt = now;
+        closed = true;
+        this.openCount--;
+        if (worker.connected) this.connectedCount--;
+      }
+    }
+    return { closed, found: true, wasConnected: worker.connected, refCount: worker.refCount, released, worker };
+  }
+
+  /**
+   * Records a batch of stats. All or nothing on the track limit: a batch that
+   * would push a worker past it is refused whole, so a retry never double-counts.
+   */
+  record(stats: readonly TrackStatInput[]): RecordOutcome {
+    this.admitTracks(stats);
+    const outcome: RecordOutcome = { accepted: 0, invalid: 0, noWorker: 0 };
+    for (const s of stats) {
+      const worker = this.lookup(s.roomId, s.participantId);
+      if (!worker) outcome.noWorker++;
+      else if (worker.record(s.trackId, s.kind, s.stat)) outcome.accepted++;
+      else {
+        outcome.invalid++;
+        outcome.sampleInvalid ??= s;
+      }
+    }
+    return outcome;
+  }
+
+  /** Starts a flush of every scheduled worker at `now` (milliseconds since the epoch). */
+  beginFlush(now: number): FlushRun {
+    return new FlushRun(this, now);
+  }
+
+  /** Workers still scheduled (open and lingering), optionally of one room. */
+  list(roomId = ''): WorkerInfo[] {
+    const out: WorkerInfo[] = [];
+    for (const w of this.schedule) if (roomId === '' || w.roomId === roomId) out.push(w.info());
+    return out;
+  }
+
+  counts(): RegistryCounts {
+    return {
+      active: this.openCount,
+      closing: this.schedule.size - this.openCount,
+      connected: this.connectedCount,
+      guards: this.guardCount,
+    };
+  }
+
+  /** @internal the schedule, live: a flush run iterates it while workers come and go. */
+  scheduled(): IterableIterator<StatsWorker> {
+    return this.schedule.values();
+  }
+
+  /** @internal drops a reapable worker; the map entry goes only if it still points at it. */
+  reap(worker: StatsWorker): void {
+    this.schedule.delete(worker);
+    const room = this.rooms.get(worker.roomId);
+    if (room?.get(worker.participantId) === worker) {
+      room.delete(worker.participantId);
+      if (room.size === 0) this.rooms.delete(worker.roomId);
+    }
+  }
+
+  private markConnected(worker: StatsWorker): void {
+    if (worker.connected) return;
+    worker.connected = true;
+    if (!worker.isClosed) this.connectedCount++;
+  }
+
+  private admitTracks(stats: readonly TrackStatInput[]): void {
+    const max = this.limits.maxTracksPerWorker;
+    let added: Map<StatsWorker, Set<string>> | undefined;
+    for (const s of stats) {
+      const worker = this.lookup(s.roomId, s.participantId);
+      if (!worker || worker.hasTrack(s.trackId, s.kind)) continue;
+      added ??= new Map();
+      let tracks = added.get(worker);
+      if (!tracks) added.set(worker, (tracks = new Set()));
+      tracks.add(`${s.kind}:${s.trackId}`);
+      if (worker.pendingTracks + tracks.size > max) {
+        throw new SidecarError(
+          'RESOURCE_EXHAUSTED',
+          `track limit reached for participant ${s.participantId} in room ${s.roomId}: more than ${max} tracks pending (SIDECAR_MAX_TRACKS_PER_WORKER)`,
+          'track_limit',
+        );
+      }
+    }
+  }
+}
+
+export interface FlushStep {
+  stats: AnalyticsStat[];
+  reaped: StatsWorker[];
+  done: boolean;
+}
+
+/**
+ * One pass of LiveKit's FlushStats, taken in steps so a large flush can yield
+ * to the event loop between them. Workers created during the pass are
+ * flushed by it too (the schedule is iterated live).
+ */
+export class FlushRun {
+  workersFlushed = 0;
+  statsEmitted = 0;
+  workersReaped = 0;
+  private readonly workers: Iterator<StatsWorker>;
+  private readonly timeStamp;
+
+  constructor(
+    private readonly registry: WorkerRegistry,
+    readonly now: number,
+  ) {
+    this.workers = registry.scheduled();
+    this.timeStamp = timestampFromMillis(now);
+  }
+
+  /** Flushes workers until at least `statBudget` stats were emitted or the schedule is exhausted. */
+  step(statBudget = Infinity): FlushStep {
+    const stats: AnalyticsStat[] = [];
+    const reaped: StatsWorker[] = [];
+    const closeWaitMs = this.registry.limits.closeWaitMs;
+    while (stats.length < statBudget) {
+      const next = this.workers.next();
+      if (next.done) return this.finish(stats, reaped, true);
+      const worker = next.value;
+      for (const stat of worker.flush(this.timeStamp)) stats.push(stat);
+      this.workersFlushed++;
+      if (worker.isReapable(this.now, closeWaitMs)) {
+        this.registry.reap(worker);
+        reaped.push(worker);
+      }
+    }
+    return this.finish(stats, reaped, false);
+  }
+
+  private finish(stats: AnalyticsStat[], reaped: StatsWorker[], done: boolean): FlushStep {
+    this.statsEmitted += stats.length;
+    this.workersReaped += reaped.length;
+    return { stats, reaped, done };
+  }
+}

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Placeholder entry point until the service lands.
+console.log('telemetry-sidecar: core only');
