@@ -206,4 +206,3 @@ export function coalesce(stats: readonly StatSample[]): AnalyticsStat | null {
   for (const stat of stats) aggregate.add(stat);
   return aggregate.result();
 }
-

@@ -4,7 +4,7 @@
  * schedule and reaped close_wait after they close. Pure: the caller passes
  * the clock and turns the returned outcomes into responses, metrics and logs.
  */
-import type { AnalyticsStat, StatSample, StreamType } from './analytics.js';
+import type { AnalyticsStat, StatSample, StreamType, Timestamp } from './analytics.js';
 import { SidecarError } from './errors.js';
 import { timestampFromMillis } from './gotime.js';
 import { StatsWorker, type WorkerIdentity, type WorkerInfo } from './worker.js';
@@ -242,7 +242,7 @@ export class FlushRun {
   statsEmitted = 0;
   workersReaped = 0;
   private readonly workers: Iterator<StatsWorker>;
-  private readonly timeStamp;
+  private readonly timeStamp: Timestamp;
 
   constructor(
     private readonly registry: WorkerRegistry,
@@ -252,16 +252,22 @@ export class FlushRun {
     this.timeStamp = timestampFromMillis(now);
   }
 
-  /** Flushes workers until at least `statBudget` stats were emitted or the schedule is exhausted. */
-  step(statBudget = Infinity): FlushStep {
+  /**
+   * Flushes workers until `budget` units of work are done (one per worker
+   * visited plus one per stat emitted) or the schedule is exhausted.
+   */
+  step(budget = Infinity): FlushStep {
     const stats: AnalyticsStat[] = [];
     const reaped: StatsWorker[] = [];
     const closeWaitMs = this.registry.limits.closeWaitMs;
-    while (stats.length < statBudget) {
+    let work = 0;
+    while (work < budget) {
       const next = this.workers.next();
       if (next.done) return this.finish(stats, reaped, true);
       const worker = next.value;
-      for (const stat of worker.flush(this.timeStamp)) stats.push(stat);
+      const emitted = worker.flush(this.timeStamp);
+      for (const stat of emitted) stats.push(stat);
+      work += 1 + emitted.length;
       this.workersFlushed++;
       if (worker.isReapable(this.now, closeWaitMs)) {
         this.registry.reap(worker);
