@@ -1,3 +1,78 @@
 #!/usr/bin/env node
-// Placeholder entry point until the service lands.
-console.log('telemetry-sidecar: core only');
+/**
+ * Entry point: `telemetry-sidecar [serve] [flags]` runs the sidecar;
+ * `simulate` runs the example SFU client against one. Bad configuration
+ * stops startup with one line naming the setting, exit code 2.
+ */
+import { startSidecar, type Sidecar } from './app.js';
+import { runSimulate, SIMULATE_HELP } from './cli/simulate.js';
+import { ConfigError, configHelp, loadConfig } from './config.js';
+
+const HELP = `telemetry-sidecar: coalesces SFU track stats as LiveKit's statsworker does and ships them upstream.
+
+Usage:
+  telemetry-sidecar [serve] [flags]     run the sidecar (flags override env vars of the same name)
+  telemetry-sidecar simulate [options]  run the example SFU client against a sidecar
+  telemetry-sidecar --help
+
+Settings (flag, env var, meaning):
+${configHelp()}
+
+${SIMULATE_HELP}
+`;
+
+/** Exit codes: 0 clean, 1 failure, 2 bad configuration or usage. */
+const EXIT_USAGE = 2;
+
+async function serve(argv: string[]): Promise<void> {
+  let sidecar: Sidecar;
+  try {
+    const config = loadConfig({ env: process.env, argv });
+    sidecar = await startSidecar(config);
+  } catch (err) {
+    const usage = err instanceof ConfigError;
+    process.stderr.write(`telemetry-sidecar: ${(err as Error).message}\n`);
+    process.exit(usage ? EXIT_USAGE : 1);
+  }
+  let signalled = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      sidecar.logger.warn({ signal }, 'second signal: exiting without waiting for delivery');
+      process.exit(1);
+    }
+    signalled = true;
+    sidecar.logger.info({ signal }, 'shutting down');
+    sidecar.shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        sidecar.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (command === 'simulate') {
+    try {
+      await runSimulate(rest);
+    } catch (err) {
+      process.stderr.write(`telemetry-sidecar simulate: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    return;
+  }
+  if (command === 'serve') return serve(rest);
+  if (command === undefined || command.startsWith('-')) return serve(argv);
+  process.stderr.write(`telemetry-sidecar: unknown command "${command}" (see --help)\n`);
+  process.exit(EXIT_USAGE);
+}
+
+void main(process.argv.slice(2));

@@ -1,0 +1,33 @@
+/** Delivery-time stamps: a unique `AS_` id per emitted stat (fixed before the first send, so retries keep it), node and analytics key. */
+import { randomBytes } from 'node:crypto';
+import type { AnalyticsStat } from '../core/analytics.js';
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** 12 random base-62 characters: 71 bits, so ids from different processes do not collide. */
+function randomPrefix(): string {
+  let out = '';
+  for (const byte of randomBytes(12)) out += ALPHABET[byte % 62];
+  return out;
+}
+
+export class StatStamper {
+  private counter = 0;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly analyticsKey: string,
+    prefix: string = randomPrefix(),
+  ) {
+    this.prefix = `AS_${prefix}`;
+  }
+
+  stamp(stats: readonly AnalyticsStat[]): void {
+    for (const stat of stats) {
+      stat.id = this.prefix + (this.counter++).toString(36);
+      stat.node = this.nodeId;
+      stat.analyticsKey = this.analyticsKey;
+    }
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * One SFU's long-lived Session stream. Requests are handled strictly in
+ * order, one response each with the same seq. Backpressure is end to end:
+ * while a response cannot be written (or a Flush is awaited) the stream stops
+ * reading, so HTTP/2 flow control holds the client back and a slow or stuck
+ * client cannot grow our memory.
+ */
+import { randomUUID } from 'node:crypto';
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { SidecarError } from '../core/errors.js';
+import type { Hello__Output } from '../generated/telemetry/sidecar/v1/Hello.js';
+import type { HelloResponse } from '../generated/telemetry/sidecar/v1/HelloResponse.js';
+import type { SessionRequest__Output } from '../generated/telemetry/sidecar/v1/SessionRequest.js';
+import type { SessionResponse } from '../generated/telemetry/sidecar/v1/SessionResponse.js';
+import { MalformedMessage } from './malformed.js';
+import { requireId } from './requests.js';
+import type { SidecarService } from './sidecar.js';
+import { isUnexpected, toStatus } from './status.js';
+
+export type SessionCall = ServerDuplexStream<SessionRequest__Output | MalformedMessage, SessionResponse>;
+type Seq = SessionRequest__Output['seq'] | bigint;
+
+export class Session {
+  private clientId = `anon-${randomUUID()}`;
+  private named = false;
+  private readonly backlog: (SessionRequest__Output | MalformedMessage)[] = [];
+  private busy = false;
+  private holds = 0;
+  private inputEnded = false;
+  private closed = false;
+
+  constructor(
+    private readonly call: SessionCall,
+    private readonly service: SidecarService,
+    private readonly logger: Logger,
+    private readonly onClose: (session: Session) => void,
+  ) {
+    service.leases.attach(this.clientId);
+    call.on('data', (req: SessionRequest__Output | MalformedMessage) => {
+      this.backlog.push(req);
+      this.pump();
+    });
+    call.on('end', () => {
+      this.inputEnded = true;
+      this.pump();
+    });
+    call.on('error', (err: Error) => this.close(`error: ${err.message}`));
+    call.on('cancelled', () => this.close('cancelled by client'));
+    call.on('close', () => this.close('closed'));
+    logger.info({ clientId: this.clientId, peer: call.getPeer() }, 'session stream opened');
+  }
+
+  /** Server shutdown: answer what was received, then end the stream with OK. */
+  end(): void {
+    this.inputEnded = true;
+    this.call.pause();
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.busy && !this.closed && this.backlog.length > 0) {
+      const req = this.backlog.shift()!;
+      const response = this.handle(req);
+      if (response instanceof Promise) {
+        this.busy = true;
+        this.hold();
+        void response.then((resolved) => {
+          this.busy = false;
+          this.write(resolved);
+          this.unhold();
+          this.pump();
+        });
+        return;
+      }
+      this.write(response);
+    }
+    if (this.inputEnded && !this.busy && !this.closed && this.backlog.length === 0) {
+      this.call.end();
+      this.close('ended');
+    }
+  }
+
+  /** Never throws or rejects: every failure becomes a StreamError response. */
+  private handle(req: SessionRequest__Output | MalformedMessage): SessionResponse | Promise<SessionResponse> {
+    if (req instanceof MalformedMessage) {
+      return {
+        seq: req.seq.toString(),
+        error: { code: status.INVALID_ARGUMENT, message: `malformed SessionRequest: ${req.reason}` },
+      };
+    }
+    const seq = req.seq;
+    try {
+      switch (req.request) {
+        case 'hello':
+          return { seq, hello: this.hello(req.hello!) };
+        case 'activate':
+          return { seq, activate: this.service.activate(req.activate!, this.clientId) };
+        case 'release':
+          return { seq, release: this.service.release(req.release!) };
+        case 'stats':
+          return { seq, stats: this.service.trackStats(req.stats!) };
+        case 'flush':
+          return this.service.flush(req.flush!).then(
+            (flush) => ({ seq, flush }),
+            (err: unknown) => this.error(seq, err),
+          );
+        default:
+          throw new SidecarError('INVALID_ARGUMENT', 'SessionRequest has no request set');
+      }
+    } catch (err) {
+      return this.error(seq, err);
+    }
+  }
+
+  private hello(hello: Hello__Output): HelloResponse {
+    const clientId = requireId(hello.clientId, 'hello.client_id');
+    if (this.named) {
+      throw new SidecarError('INVALID_ARGUMENT', `hello was already sent on this stream (client_id=${this.clientId})`);
+    }
+    this.named = true;
+    const adoptedGuards = this.service.leases.rename(this.clientId, clientId);
+    this.logger.info({ clientId, previous: this.clientId, adoptedGuards }, 'session hello');
+    this.clientId = clientId;
+    return { adoptedGuards };
+  }
+
+  private error(seq: Seq, err: unknown): SessionResponse {
+    const { code, details } = toStatus(err);
+    if (isUnexpected(err)) this.logger.error({ err, clientId: this.clientId }, 'session request failed');
+    return { seq: typeof seq === 'bigint' ? seq.toString() : seq, error: { code, message: details } };
+  }
+
+  private write(response: SessionResponse): void {
+    if (this.closed) return;
+    if (!this.call.write(response)) {
+      this.hold();
+      this.call.once('drain', () => this.unhold());
+    }
+  }
+
+  private hold(): void {
+    if (this.holds++ === 0) this.call.pause();
+  }
+
+  private unhold(): void {
+    if (--this.holds === 0 && !this.closed && !this.inputEnded) this.call.resume();
+  }
+
+  private close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.backlog.length = 0;
+    this.service.leases.detach(this.clientId);
+    this.onClose(this);
+    this.logger.info({ clientId: this.clientId, reason }, 'session stream closed');
+  }
+}

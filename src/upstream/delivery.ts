@@ -1,0 +1,208 @@
+/**
+ * The bounded queue between flush and upstream. Flushes never wait for it:
+ * `enqueue` encodes and returns; one sender drains batches in order, retrying
+ * transient failures with backoff; when the bound is passed the oldest queued
+ * batches are dropped and counted. `seal` gives a flush a promise of its own
+ * batches' fate, which is how Flush{wait_delivered} answers.
+ */
+import type { Logger } from 'pino';
+import type { AnalyticsStat } from '../core/analytics.js';
+import { Backoff } from './backoff.js';
+import { SinkError, type Batch, type Sink } from './sink.js';
+
+export interface DeliveryMetrics {
+  upstreamStats(result: 'delivered' | 'retried' | 'dropped', n: number): void;
+  statsDropped(reason: string, n: number): void;
+}
+
+export interface DeliveryOptions {
+  batchMaxStats: number;
+  /** Bound on encoded bytes held (queued and being sent). */
+  queueMaxBytes: number;
+  backoff?: Backoff;
+}
+
+/** The batches cut between two seals: one flush's share of the queue. */
+class Group {
+  pending = 0;
+  ok = true;
+  sealed = false;
+  readonly done: Promise<boolean>;
+  private resolve!: (ok: boolean) => void;
+
+  constructor() {
+    this.done = new Promise((resolve) => (this.resolve = resolve));
+  }
+
+  settle(ok: boolean): void {
+    this.ok &&= ok;
+    this.pending--;
+    this.maybeResolve();
+  }
+
+  maybeResolve(): void {
+    if (this.sealed && this.pending === 0) this.resolve(this.ok);
+  }
+}
+
+interface QueuedBatch extends Batch {
+  count: number;
+  group: Group;
+}
+
+export interface DrainResult {
+  /** Everything was acknowledged before the deadline. */
+  drained: boolean;
+  /** Batches left (for the spool, or counted as lost). */
+  remaining: Batch[];
+  remainingStats: number;
+}
+
+export class Delivery {
+  private readonly queue: QueuedBatch[] = [];
+  private open: QueuedBatch | undefined;
+  private group = new Group();
+  private heldBytes = 0;
+  private heldStats = 0;
+  private sending = false;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly backoff: Backoff;
+
+  constructor(
+    private readonly sink: Sink,
+    private readonly options: DeliveryOptions,
+    private readonly metrics: DeliveryMetrics,
+    private readonly logger: Logger,
+  ) {
+    this.backoff = options.backoff ?? new Backoff();
+  }
+
+  /** Stats held and not yet acknowledged: the upstream queue gauge. */
+  get queuedStats(): number {
+    return this.heldStats;
+  }
+
+  get queuedBytes(): number {
+    return this.heldBytes;
+  }
+
+  /** Encodes and queues stats; never waits for the upstream. */
+  enqueue(stats: readonly AnalyticsStat[]): void {
+    for (const stat of stats) {
+      const payload = this.sink.encode(stat);
+      let open = this.open;
+      if (!open || open.count >= this.options.batchMaxStats || open.bytes + payload.length > this.sink.maxBatchBytes) {
+        this.cut();
+        open = this.open = { payloads: [], bytes: 0, count: 0, group: this.group };
+        this.group.pending++;
+      }
+      open.payloads.push(payload);
+      open.bytes += payload.length;
+      open.count++;
+      this.heldBytes += payload.length;
+      this.heldStats++;
+    }
+    this.trim();
+  }
+
+  /** Closes the current group: resolves true once all its batches are acknowledged, false if any was dropped. */
+  seal(): Promise<boolean> {
+    this.cut();
+    const group = this.group;
+    group.sealed = true;
+    group.maybeResolve();
+    this.group = new Group();
+    this.pump();
+    return group.done;
+  }
+
+  /** Waits up to `timeoutMs` for every sealed batch to be acknowledged; reports what is left. */
+  async drain(timeoutMs: number): Promise<DrainResult> {
+    this.seal();
+    if (this.queue.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    const remaining = this.queue.slice();
+    return {
+      drained: remaining.length === 0,
+      remaining,
+      remainingStats: remaining.reduce((n, b) => n + b.count, 0),
+    };
+  }
+
+  private cut(): void {
+    if (!this.open) return;
+    this.queue.push(this.open);
+    this.open = undefined;
+    this.pump();
+  }
+
+  /** Drops the oldest batches not being sent until the bound holds again. */
+  private trim(): void {
+    while (this.heldBytes > this.options.queueMaxBytes) {
+      const index = this.sending ? 1 : 0;
+      const victim = this.queue[index];
+      if (!victim) break;
+      this.queue.splice(index, 1);
+      this.release(victim, false);
+      this.metrics.statsDropped('queue_full', victim.count);
+      this.metrics.upstreamStats('dropped', victim.count);
+      this.logger.warn({ stats: victim.count, bytes: victim.bytes }, 'delivery queue full: dropped the oldest batch');
+    }
+  }
+
+  private pump(): void {
+    if (this.sending || this.queue.length === 0) return;
+    this.sending = true;
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    for (let batch = this.queue[0]; batch; batch = this.queue[0]) {
+      try {
+        await this.sink.send(batch);
+        this.backoff.reset();
+        this.shift(batch, true);
+        this.metrics.upstreamStats('delivered', batch.count);
+      } catch (err) {
+        const retryable = err instanceof SinkError ? err.retryable : false;
+        if (!retryable) {
+          const reason = err instanceof SinkError ? err.reason : 'internal';
+          this.shift(batch, false);
+          this.metrics.statsDropped(reason, batch.count);
+          this.metrics.upstreamStats('dropped', batch.count);
+          this.logger.error(
+            { err, stats: batch.count, reason, sink: this.sink.description },
+            'upstream refused a batch: dropped',
+          );
+          continue;
+        }
+        this.metrics.upstreamStats('retried', batch.count);
+        const delayMs = this.backoff.next();
+        this.logger.warn(
+          { err: (err as Error).message, delayMs, sink: this.sink.description },
+          'upstream send failed: retrying',
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+      }
+    }
+    this.sending = false;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private shift(batch: QueuedBatch, ok: boolean): void {
+    if (this.queue[0] === batch) this.queue.shift();
+    this.release(batch, ok);
+  }
+
+  private release(batch: QueuedBatch, ok: boolean): void {
+    this.heldBytes -= batch.bytes;
+    this.heldStats -= batch.count;
+    batch.group.settle(ok);
+  }
+}

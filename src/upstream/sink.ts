@@ -1,0 +1,34 @@
+import type { AnalyticsStat } from '../core/analytics.js';
+
+/** Encoded stats on their way upstream; `payloads` are framed for the sink that made them. */
+export interface Batch {
+  readonly payloads: Uint8Array[];
+  /** Sum of the payload sizes: what the queue bound counts. */
+  bytes: number;
+}
+
+/** Where delivered stats go: the NDJSON file, stdout, or an AnalyticsRecorderService. */
+export interface Sink {
+  /** For logs and metrics, e.g. `file:./data/analytics-stats.ndjson`. */
+  readonly description: string;
+  /** Largest batch, in encoded bytes, the sink accepts in one send. */
+  readonly maxBatchBytes: number;
+  /** Encodes one stat as it will stand in a batch. */
+  encode(stat: AnalyticsStat): Uint8Array;
+  /** Resolves once the batch is durably accepted; rejects with a SinkError otherwise. */
+  send(batch: Batch): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A failed send; `retryable` failures are tried again with backoff, the others drop the batch. */
+export class SinkError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    /** Counted reason when the batch is dropped, e.g. `permission_denied`. */
+    readonly reason: string,
+  ) {
+    super(message);
+    this.name = 'SinkError';
+  }
+}
