@@ -76,10 +76,9 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
     logger,
   );
   const memory = new MemoryGuard(config.memoryLimitBytes);
-  let scheduler: FlushScheduler | undefined;
   const service = new SidecarService({
     registry,
-    flush: () => scheduler!.flush(),
+    flush: () => scheduler.flush(),
     memory,
     metrics,
     logger,
@@ -88,7 +87,7 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
     leaseGraceMs: config.leaseGraceMs,
     now,
   });
-  scheduler = new FlushScheduler(
+  const scheduler = new FlushScheduler(
     registry,
     new StatStamper(config.nodeId, config.analyticsKey),
     delivery,

@@ -19,6 +19,7 @@ import type { ReleaseRequest__Output } from '../generated/telemetry/sidecar/v1/R
 import type { ReleaseResponse } from '../generated/telemetry/sidecar/v1/ReleaseResponse.js';
 import type { TrackStatsRequest__Output } from '../generated/telemetry/sidecar/v1/TrackStatsRequest.js';
 import type { TrackStatsResponse } from '../generated/telemetry/sidecar/v1/TrackStatsResponse.js';
+import { trackLogFields, warnLimited, type LogRateLimiter } from '../observe/log.js';
 import type { GuardOpResult } from '../observe/metrics.js';
 import type { FlushResult } from '../schedule/scheduler.js';
 import { LeaseBook } from './leases.js';
@@ -33,18 +34,13 @@ export interface ServiceMetrics {
   leaseExpired(n: number): void;
 }
 
-export interface RateLimiter {
-  allow(): boolean;
-  takeSuppressed(): number;
-}
-
 export interface SidecarServiceDeps {
   registry: WorkerRegistry;
   flush: () => Promise<FlushResult>;
   memory: MemoryGuard;
   metrics: ServiceMetrics;
   logger: Logger;
-  invalidStatLog: RateLimiter;
+  invalidStatLog: LogRateLimiter;
   workerFields: (info: WorkerInfo) => object;
   /** in milliseconds */
   leaseGraceMs: number;
@@ -175,16 +171,10 @@ export class SidecarService {
   }
 
   private logInvalid(sample: TrackStatInput, count: number): void {
-    const limiter = this.deps.invalidStatLog;
-    if (!limiter.allow()) return;
-    this.deps.logger.warn(
-      {
-        roomID: sample.roomId,
-        participantID: sample.participantId,
-        trackID: sample.trackId,
-        invalidInBatch: count,
-        suppressed: limiter.takeSuppressed(),
-      },
+    warnLimited(
+      this.deps.logger,
+      this.deps.invalidStatLog,
+      { ...trackLogFields(sample), invalidInBatch: count },
       'telemetry skipping invalid stat',
     );
   }

@@ -1,10 +1,12 @@
 /** Builders for test stats: every field defaulted, override what the test is about. */
-import {
-  emptyStream,
-  type AnalyticsStream,
-  type AnalyticsVideoLayer,
-  type StatSample,
-} from '../../src/core/analytics.js';
+import { emptyStream, type AnalyticsStream, type AnalyticsVideoLayer } from '../../src/core/analytics.js';
+
+/** A StatSample that is also a valid wire AnalyticsStat (mutable arrays). */
+export interface Sample {
+  score: number;
+  mime: string;
+  streams: AnalyticsStream[];
+}
 
 export function stream(fields: Partial<AnalyticsStream> = {}): AnalyticsStream {
   return { ...emptyStream(), ...fields };
@@ -14,7 +16,7 @@ export function layer(layer: number, packets = 0, bytes = 0, frames = 0): Analyt
   return { layer, packets, bytes, frames };
 }
 
-export function sample(fields: { score?: number; mime?: string; streams?: AnalyticsStream[] } = {}): StatSample {
+export function sample(fields: { score?: number; mime?: string; streams?: AnalyticsStream[] } = {}): Sample {
   return { score: fields.score ?? 0, mime: fields.mime ?? 'video/VP8', streams: fields.streams ?? [stream()] };
 }
 

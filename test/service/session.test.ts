@@ -1,13 +1,13 @@
 import { Client, credentials, status } from '@grpc/grpc-js';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { StreamType, type StatSample } from '../../src/core/analytics.js';
+import { StreamType } from '../../src/core/analytics.js';
 import { coalesce } from '../../src/core/coalesce.js';
 import { loadPackageDefinition } from '../../src/wire/protos.js';
 import { toJsonLine } from '../../src/wire/to-livekit.js';
 import { unary, SessionDriver } from '../helpers/rpc.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
-import { layer, sample, stream, ts } from '../helpers/stats.js';
+import { layer, sample, stream, ts, type Sample } from '../helpers/stats.js';
 
 let t: TestSidecar | undefined;
 afterEach(async () => {
@@ -29,12 +29,12 @@ const activate = (participantId: string, guardId = `g-${participantId}`, connect
 const release = (participantId: string, guardId = `g-${participantId}`) => ({
   release: { roomId: ROOM, participantId, guardId },
 });
-const trackStat = (participantId: string, trackId: string, kind: StreamType, stat: StatSample) => ({
+const trackStat = (participantId: string, trackId: string, kind: StreamType, stat: Sample) => ({
   roomId: ROOM,
   participantId,
   trackId,
   kind,
-  stat: { ...stat, streams: [...stat.streams] },
+  stat,
 });
 
 describe('Session stream', () => {
@@ -45,7 +45,7 @@ describe('Session stream', () => {
     await s.send(activate('PA_1'));
     await s.send(activate('PA_2'));
 
-    const sent = new Map<string, StatSample[]>();
+    const sent = new Map<string, Sample[]>();
     let n = 0;
     for (let round = 0; round < 3; round++) {
       const stats = [];

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, containerMemoryLimitBytes, loadConfig } from '../src/config.js';
+
+const load = (env: Record<string, string> = {}, argv: string[] = [], limit?: number) =>
+  loadConfig({ env, argv, memoryLimitBytes: () => limit });
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = load();
+    expect(c).toMatchObject({
+      grpcAddr: { host: '127.0.0.1', port: 50151 },
+      httpAddr: { host: '0.0.0.0', port: 9464 },
+      flushIntervalMs: 30_000,
+      closeWaitMs: 180_000,
+      leaseGraceMs: 30_000,
+      upstream: { kind: 'file', path: './data/analytics-stats.ndjson' },
+      analyticsKey: '',
+      batchMaxStats: 1000,
+      queueMaxBytes: 268435456,
+      shutdownTimeoutMs: 20_000,
+      maxWorkers: 100000,
+      maxTracksPerWorker: 1000,
+      logLevel: 'info',
+    });
+    expect(c.memoryLimitBytes).toBeUndefined();
+    expect(c.spoolDir).toBeUndefined();
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('parses durations in ms, s, m and h', () => {
+    expect(
+      load({ SIDECAR_FLUSH_INTERVAL: '250ms', SIDECAR_CLOSE_WAIT: '1.5m', SIDECAR_LEASE_GRACE: '2h' }),
+    ).toMatchObject({
+      flushIntervalMs: 250,
+      closeWaitMs: 90_000,
+      leaseGraceMs: 7_200_000,
+    });
+  });
+
+  it('lets flags override env, with or without the sidecar- prefix', () => {
+    const c = load({ SIDECAR_FLUSH_INTERVAL: '10s', LOG_LEVEL: 'warn' }, [
+      '--flush-interval',
+      '5s',
+      '--sidecar-max-workers=7',
+      '--log-level=debug',
+    ]);
+    expect(c).toMatchObject({ flushIntervalMs: 5000, maxWorkers: 7, logLevel: 'debug' });
+  });
+
+  it('parses every upstream form', () => {
+    expect(load({ SIDECAR_UPSTREAM: 'stdout:' }).upstream).toEqual({ kind: 'stdout' });
+    expect(load({ SIDECAR_UPSTREAM: 'grpc://analytics:7000' }).upstream).toEqual({
+      kind: 'grpc',
+      target: 'analytics:7000',
+      tls: false,
+    });
+    expect(load({ SIDECAR_UPSTREAM: 'grpcs://[::1]:443' }).upstream).toEqual({
+      kind: 'grpc',
+      target: '[::1]:443',
+      tls: true,
+    });
+    expect(load({ SIDECAR_UPSTREAM: 'file:///var/lib/x.ndjson' }).upstream).toEqual({
+      kind: 'file',
+      path: '/var/lib/x.ndjson',
+    });
+  });
+
+  it('parses IPv6 listen addresses', () => {
+    expect(load({ SIDECAR_GRPC_ADDR: '[::1]:0' }).grpcAddr).toEqual({ host: '::1', port: 0 });
+  });
+
+  it.each([
+    ['SIDECAR_FLUSH_INTERVAL', '30', /SIDECAR_FLUSH_INTERVAL: expected a duration/],
+    ['SIDECAR_FLUSH_INTERVAL', '0s', /SIDECAR_FLUSH_INTERVAL: must be greater than zero/],
+    ['SIDECAR_GRPC_ADDR', 'localhost', /SIDECAR_GRPC_ADDR: expected host:port/],
+    ['SIDECAR_HTTP_ADDR', '1.2.3.4:70000', /SIDECAR_HTTP_ADDR/],
+    ['SIDECAR_UPSTREAM', 'http://x', /SIDECAR_UPSTREAM: expected file:PATH/],
+    ['SIDECAR_BATCH_MAX_STATS', '-1', /SIDECAR_BATCH_MAX_STATS: expected a positive whole number/],
+    ['SIDECAR_MAX_WORKERS', '1e3', /SIDECAR_MAX_WORKERS/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL: expected one of/],
+  ])('names %s in the error for %s', (name, value, message) => {
+    expect(() => load({ [name]: value })).toThrow(ConfigError);
+    expect(() => load({ [name]: value })).toThrow(message);
+  });
+
+  it('names the flag when the bad value came from a flag', () => {
+    expect(() => load({}, ['--close-wait', 'x'])).toThrow(/^--close-wait: /);
+  });
+
+  it('refuses an mTLS certificate without its key', () => {
+    expect(() => load({ SIDECAR_UPSTREAM_CERT_FILE: '/c.pem' })).toThrow(/SIDECAR_UPSTREAM_KEY_FILE/);
+  });
+
+  it("defaults the memory limit to 80% of the container's and honours an explicit one", () => {
+    expect(load({}, [], 1000 * 1024 * 1024).memoryLimitBytes).toBe(Math.floor(1000 * 1024 * 1024 * 0.8));
+    expect(load({ SIDECAR_MEMORY_LIMIT_MB: '300' }, [], 1e12).memoryLimitBytes).toBe(300 * 1024 * 1024);
+  });
+});
+
+describe('containerMemoryLimitBytes', () => {
+  it('reads cgroup v2, treats "max" as no limit and falls back to cgroup v1', () => {
+    expect(containerMemoryLimitBytes(() => '536870912\n')).toBe(536870912);
+    expect(containerMemoryLimitBytes(() => 'max\n')).toBeUndefined();
+    const v1 = (path: string) => {
+      if (path.endsWith('memory.max')) throw new Error('ENOENT');
+      return '268435456';
+    };
+    expect(containerMemoryLimitBytes(v1)).toBe(268435456);
+    expect(containerMemoryLimitBytes(() => '9223372036854771712')).toBeUndefined();
+    expect(
+      containerMemoryLimitBytes(() => {
+        throw new Error('ENOENT');
+      }),
+    ).toBeUndefined();
+  });
+});
