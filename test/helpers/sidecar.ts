@@ -7,6 +7,7 @@ import pino from 'pino';
 import { startSidecar, type Sidecar } from '../../src/app.js';
 import { createSidecarClient, type TelemetrySidecarClient } from '../../src/client/sidecar-client.js';
 import { loadConfig } from '../../src/config.js';
+import type { Sink } from '../../src/upstream/sink.js';
 
 export interface TestSidecar {
   sidecar: Sidecar;
@@ -53,7 +54,11 @@ export async function startTestSidecar(
       done();
     },
   });
-  const sidecar = await startSidecar(config, { logger: pino({ level: 'debug' }, capture) });
+  const sidecar = await startSidecar(config, {
+    logger: pino({ level: 'debug' }, capture),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.sink ? { sink: options.sink } : {}),
+  });
   const target = `127.0.0.1:${sidecar.grpcPort}`;
   const client = createSidecarClient(target, options.token ? { token: options.token } : {});
   return {
