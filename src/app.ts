@@ -14,9 +14,12 @@ import { StatStamper } from './schedule/stamp.js';
 import { MemoryGuard } from './service/memory-guard.js';
 import { GrpcServer } from './service/server.js';
 import { SidecarService } from './service/sidecar.js';
-import { Delivery } from './upstream/delivery.js';
+import { Backoff } from './upstream/backoff.js';
+import { Delivery, type DeliveryOptions } from './upstream/delivery.js';
+import { GrpcSink, type GrpcSinkOptions } from './upstream/grpc-sink.js';
 import { NdjsonFileSink, StdoutSink } from './upstream/ndjson-sink.js';
 import type { Sink } from './upstream/sink.js';
+import { Spool } from './upstream/spool.js';
 
 /** Invalid-stat warnings: at most this many per interval, the rest counted. */
 const INVALID_STAT_LOG_MAX = 10;
@@ -27,12 +30,16 @@ export interface SidecarOptions {
   /** Replaces the sink the config names (e.g. a test's). */
   sink?: Sink;
   now?: () => number;
+  /** Retry and call timing of delivery; production defaults: backoff 1 s to 30 s, 30 s per call. */
+  delivery?: { retryInitialMs?: number; retryMaxMs?: number; callTimeoutMs?: number };
 }
 
 export interface ShutdownReport {
   statsEmitted: number;
   delivered: boolean;
   undeliveredStats: number;
+  /** The undelivered stats are in the spool for the next start. */
+  spooled: boolean;
 }
 
 export interface Sidecar {
@@ -44,16 +51,22 @@ export interface Sidecar {
   shutdown(): Promise<ShutdownReport>;
 }
 
-export function createSink(upstream: Upstream): Sink {
+export function createSink(config: Readonly<Config>, callTimeoutMs?: number): Sink {
+  const upstream: Upstream = config.upstream;
   switch (upstream.kind) {
     case 'file':
       return new NdjsonFileSink(upstream.path);
     case 'stdout':
       return new StdoutSink();
-    case 'grpc':
-      throw new Error(
-        `SIDECAR_UPSTREAM: ${upstream.tls ? 'grpcs' : 'grpc'}:// upstreams are not supported by this build`,
-      );
+    case 'grpc': {
+      const options: GrpcSinkOptions = { target: upstream.target, tls: upstream.tls };
+      if (config.upstreamTokenFile) options.tokenFile = config.upstreamTokenFile;
+      if (config.upstreamCaFile) options.caFile = config.upstreamCaFile;
+      if (config.upstreamCertFile) options.certFile = config.upstreamCertFile;
+      if (config.upstreamKeyFile) options.keyFile = config.upstreamKeyFile;
+      if (callTimeoutMs !== undefined) options.callTimeoutMs = callTimeoutMs;
+      return new GrpcSink(options);
+    }
   }
 }
 
@@ -68,13 +81,33 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
     maxWorkers: config.maxWorkers,
     maxTracksPerWorker: config.maxTracksPerWorker,
   });
-  const sink = options.sink ?? createSink(config.upstream);
-  const delivery = new Delivery(
-    sink,
-    { batchMaxStats: config.batchMaxStats, queueMaxBytes: config.queueMaxBytes },
-    metrics,
-    logger,
-  );
+  const sink = options.sink ?? createSink(config, options.delivery?.callTimeoutMs);
+  const spooled = config.spoolDir ? await Spool.open(config.spoolDir, sink.format) : undefined;
+  const deliveryOptions: DeliveryOptions = {
+    batchMaxStats: config.batchMaxStats,
+    queueMaxBytes: config.queueMaxBytes,
+    backoff: new Backoff(options.delivery?.retryInitialMs, options.delivery?.retryMaxMs),
+  };
+  if (spooled) deliveryOptions.spool = spooled.spool;
+  const delivery = new Delivery(sink, deliveryOptions, metrics, logger);
+  if (spooled) {
+    const { restored, skipped } = spooled;
+    if (skipped.records > 0) {
+      logger.warn(
+        { records: skipped.records, stats: skipped.stats, dir: config.spoolDir },
+        'spool: skipped torn or corrupt records',
+      );
+      metrics.statsDropped('spool_corrupt', skipped.stats);
+    }
+    if (restored.length > 0) {
+      const stats = restored.reduce((n, b) => n + b.count, 0);
+      logger.info(
+        { batches: restored.length, stats, dir: config.spoolDir },
+        'spool: replaying batches from an earlier run',
+      );
+      delivery.restore(restored);
+    }
+  }
   const memory = new MemoryGuard(config.memoryLimitBytes);
   const service = new SidecarService({
     registry,
@@ -137,7 +170,12 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
     memory.stop();
     const final = await scheduler.flush();
     const drained = await delivery.drain(Math.max(0, deadline - Date.now()));
-    if (!drained.drained) {
+    if (!drained.drained && drained.spooled) {
+      logger.warn(
+        { undeliveredStats: drained.remainingStats, dir: config.spoolDir },
+        'shutdown timeout: undelivered stats stay in the spool for the next start',
+      );
+    } else if (!drained.drained) {
       logger.error(
         { undeliveredStats: drained.remainingStats, sink: sink.description },
         'shutdown timeout: stats not delivered upstream are lost',
@@ -147,7 +185,12 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
     await sink.close().catch((err: unknown) => logger.warn({ err }, 'closing the sink failed'));
     await http.close();
     logger.info({ statsEmitted: final.statsEmitted, delivered: drained.drained }, 'telemetry-sidecar stopped');
-    return { statsEmitted: final.statsEmitted, delivered: drained.drained, undeliveredStats: drained.remainingStats };
+    return {
+      statsEmitted: final.statsEmitted,
+      delivered: drained.drained,
+      undeliveredStats: drained.remainingStats,
+      spooled: !drained.drained && drained.spooled,
+    };
   };
 
   return {

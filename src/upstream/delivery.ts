@@ -3,12 +3,14 @@
  * `enqueue` encodes and returns; one sender drains batches in order, retrying
  * transient failures with backoff; when the bound is passed the oldest queued
  * batches are dropped and counted. `seal` gives a flush a promise of its own
- * batches' fate, which is how Flush{wait_delivered} answers.
+ * batches' fate, which is how Flush{wait_delivered} answers. With a spool,
+ * a batch is written to disk before it may be sent, and removed once acked.
  */
 import type { Logger } from 'pino';
 import type { AnalyticsStat } from '../core/analytics.js';
 import { Backoff } from './backoff.js';
 import { SinkError, type Batch, type Sink } from './sink.js';
+import type { Spool, SpooledBatch } from './spool.js';
 
 export interface DeliveryMetrics {
   upstreamStats(result: 'delivered' | 'retried' | 'dropped', n: number): void;
@@ -20,6 +22,7 @@ export interface DeliveryOptions {
   /** Bound on encoded bytes held (queued and being sent). */
   queueMaxBytes: number;
   backoff?: Backoff;
+  spool?: Spool;
 }
 
 /** The batches cut between two seals: one flush's share of the queue. */
@@ -48,6 +51,8 @@ class Group {
 interface QueuedBatch extends Batch {
   count: number;
   group: Group;
+  /** The spool file once written; undefined when the write failed (the batch is then held in memory only). */
+  spooled?: Promise<string | undefined>;
 }
 
 export interface DrainResult {
@@ -56,6 +61,8 @@ export interface DrainResult {
   /** Batches left (for the spool, or counted as lost). */
   remaining: Batch[];
   remainingStats: number;
+  /** The remaining batches are all safe in the spool for the next start. */
+  spooled: boolean;
 }
 
 export class Delivery {
@@ -128,17 +135,47 @@ export class Delivery {
       clearTimeout(timer);
     }
     const remaining = this.queue.slice();
+    const files = await Promise.all(remaining.map((b) => b.spooled ?? Promise.resolve(undefined)));
     return {
       drained: remaining.length === 0,
       remaining,
       remainingStats: remaining.reduce((n, b) => n + b.count, 0),
+      spooled: files.every((f) => f !== undefined),
     };
   }
 
+  /** Queues batches spooled by an earlier run, ahead of anything new. */
+  restore(batches: readonly SpooledBatch[]): void {
+    const group = new Group();
+    for (const b of batches) {
+      group.pending++;
+      this.queue.push({
+        payloads: b.payloads,
+        bytes: b.bytes,
+        count: b.count,
+        group,
+        spooled: Promise.resolve(b.file),
+      });
+      this.heldBytes += b.bytes;
+      this.heldStats += b.count;
+    }
+    group.sealed = true;
+    this.trim();
+    this.pump();
+  }
+
   private cut(): void {
-    if (!this.open) return;
-    this.queue.push(this.open);
+    const batch = this.open;
+    if (!batch) return;
     this.open = undefined;
+    const spool = this.options.spool;
+    if (spool) {
+      batch.spooled = spool.write(batch, batch.count).catch((err: unknown) => {
+        this.logger.error({ err }, 'spool write failed: the batch is held in memory only');
+        return undefined;
+      });
+    }
+    this.queue.push(batch);
     this.pump();
   }
 
@@ -165,6 +202,8 @@ export class Delivery {
   private async run(): Promise<void> {
     for (let batch = this.queue[0]; batch; batch = this.queue[0]) {
       try {
+        // "written before it counts as queued": never send what is not yet on disk
+        if (batch.spooled) await batch.spooled;
         await this.sink.send(batch);
         this.backoff.reset();
         this.shift(batch, true);
@@ -204,5 +243,11 @@ export class Delivery {
     this.heldBytes -= batch.bytes;
     this.heldStats -= batch.count;
     batch.group.settle(ok);
+    const spool = this.options.spool;
+    if (spool && batch.spooled) {
+      void batch.spooled
+        .then((file) => (file ? spool.remove(file) : undefined))
+        .catch((err: unknown) => this.logger.warn({ err }, 'removing a spooled batch failed; it may be re-sent'));
+    }
   }
 }

@@ -15,6 +15,7 @@ function encodeLine(stat: AnalyticsStat): Uint8Array {
 export class NdjsonFileSink implements Sink {
   readonly description: string;
   readonly maxBatchBytes = MAX_BATCH_BYTES;
+  readonly format = 'ndjson';
   private file: FileHandle | undefined;
 
   constructor(private readonly path: string) {
@@ -53,6 +54,7 @@ export class NdjsonFileSink implements Sink {
 export class StdoutSink implements Sink {
   readonly description = 'stdout:';
   readonly maxBatchBytes = MAX_BATCH_BYTES;
+  readonly format = 'ndjson';
 
   constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
 

@@ -11,6 +11,8 @@ export interface Batch {
 export interface Sink {
   /** For logs and metrics, e.g. `file:./data/analytics-stats.ndjson`. */
   readonly description: string;
+  /** What `encode` produces (`ndjson`, `protobuf`): spooled batches are only replayed into the same format. */
+  readonly format: string;
   /** Largest batch, in encoded bytes, the sink accepts in one send. */
   readonly maxBatchBytes: number;
   /** Encodes one stat as it will stand in a batch. */

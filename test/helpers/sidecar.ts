@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { startSidecar, type Sidecar } from '../../src/app.js';
+import { startSidecar, type Sidecar, type SidecarOptions } from '../../src/app.js';
 import { createSidecarClient, type TelemetrySidecarClient } from '../../src/client/sidecar-client.js';
 import { loadConfig } from '../../src/config.js';
 import type { Sink } from '../../src/upstream/sink.js';
@@ -22,9 +22,19 @@ export interface TestSidecar {
   close(): Promise<void>;
 }
 
+export interface TestSidecarOptions {
+  token?: string;
+  /** A fake clock for the core (flush times, close_wait). */
+  now?: () => number;
+  /** Replaces the sink the config names. */
+  sink?: Sink;
+  /** Delivery retry and call timing, so failure tests need not wait for production backoff. */
+  delivery?: SidecarOptions['delivery'];
+}
+
 export async function startTestSidecar(
   env: Record<string, string> = {},
-  options: { token?: string } = {},
+  options: TestSidecarOptions = {},
 ): Promise<TestSidecar> {
   const dir = mkdtempSync(join(tmpdir(), 'sidecar-test-'));
   const ndjson = join(dir, 'out', 'stats.ndjson');
@@ -58,6 +68,7 @@ export async function startTestSidecar(
     logger: pino({ level: 'debug' }, capture),
     ...(options.now ? { now: options.now } : {}),
     ...(options.sink ? { sink: options.sink } : {}),
+    ...(options.delivery ? { delivery: options.delivery } : {}),
   });
   const target = `127.0.0.1:${sidecar.grpcPort}`;
   const client = createSidecarClient(target, options.token ? { token: options.token } : {});

@@ -112,6 +112,7 @@ describe('metrics of a running sidecar', () => {
 /** A sink that holds every send until the test lets go. */
 class HeldSink implements Sink {
   readonly description = 'held';
+  readonly format = 'test';
   readonly maxBatchBytes = 1e6;
   private release!: () => void;
   readonly released = new Promise<void>((resolve) => (this.release = resolve));
@@ -143,6 +144,6 @@ describe('health endpoints during shutdown', () => {
     expect((await httpGet(port, '/healthz')).status).toBe(200);
     await vi.waitFor(() => expect(sink.sends).toBe(1));
     sink.letGo();
-    expect(await stopped).toEqual({ statsEmitted: 1, delivered: true, undeliveredStats: 0 });
+    expect(await stopped).toEqual({ statsEmitted: 1, delivered: true, undeliveredStats: 0, spooled: false });
   });
 });

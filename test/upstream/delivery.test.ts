@@ -9,6 +9,7 @@ import { SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
 /** A sink whose sends the test settles by hand, one at a time, in order. */
 class ScriptedSink implements Sink {
   readonly description = 'scripted';
+  readonly format = 'test';
   readonly maxBatchBytes = 1_000_000;
   readonly sent: string[][] = [];
   private pending: { resolve: () => void; reject: (e: Error) => void }[] = [];

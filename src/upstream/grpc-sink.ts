@@ -1,0 +1,150 @@
+/**
+ * LiveKit's AnalyticsRecorderService/IngestStats as a sink: one client-stream
+ * call per batch, carrying one AnalyticsStats message, so a batch counts as
+ * delivered exactly when its call completes with OK. Stats are encoded once,
+ * when queued; a retried batch is re-sent byte for byte, ids included.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import {
+  Client,
+  credentials,
+  Metadata,
+  status,
+  type ChannelCredentials,
+  type ServiceDefinition,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import type { AnalyticsStat } from '../core/analytics.js';
+import { loadPackageDefinition } from '../wire/protos.js';
+import { SinkError, type Batch, type Sink } from './sink.js';
+
+/**
+ * Transient by SPEC §6: retried with backoff. Everything else drops the batch.
+ * CANCELLED is retried too (beyond SPEC's list): we never cancel our own
+ * calls, so it means the upstream or the connection went away mid-call.
+ */
+const RETRYABLE = new Set<status>([
+  status.CANCELLED,
+  status.UNAVAILABLE,
+  status.DEADLINE_EXCEEDED,
+  status.RESOURCE_EXHAUSTED,
+  status.ABORTED,
+  status.INTERNAL,
+  status.UNKNOWN,
+]);
+
+/** Under grpc's default 4 MiB receive limit with room for framing. */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024 - 64 * 1024;
+const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
+export interface GrpcSinkOptions {
+  /** host:port */
+  target: string;
+  tls: boolean;
+  tokenFile?: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** Deadline of one IngestStats call; in milliseconds, default 30_000. */
+  callTimeoutMs?: number;
+}
+
+/** Re-reads the token file when it changes, as Kubernetes rotates projected tokens in place. */
+class TokenFile {
+  private mtimeMs = -1;
+  private token = '';
+
+  constructor(private readonly path: string) {}
+
+  get(): string {
+    const { mtimeMs } = statSync(this.path);
+    if (mtimeMs !== this.mtimeMs) {
+      this.token = readFileSync(this.path, 'utf8').trim();
+      this.mtimeMs = mtimeMs;
+    }
+    return this.token;
+  }
+}
+
+function channelCredentials(o: GrpcSinkOptions): ChannelCredentials {
+  if (!o.tls) return credentials.createInsecure();
+  const read = (path: string | undefined) => (path ? readFileSync(path) : null);
+  return credentials.createSsl(read(o.caFile), read(o.keyFile), read(o.certFile));
+}
+
+export class GrpcSink implements Sink {
+  readonly description: string;
+  readonly maxBatchBytes = MAX_BATCH_BYTES;
+  readonly format = 'protobuf';
+  private readonly client: Client;
+  private readonly path: string;
+  private readonly encodeStats: (value: object) => Buffer;
+  private readonly token: TokenFile | undefined;
+
+  constructor(private readonly options: GrpcSinkOptions) {
+    this.description = `${options.tls ? 'grpcs' : 'grpc'}://${options.target}`;
+    const service = loadPackageDefinition()['livekit.AnalyticsRecorderService'] as ServiceDefinition;
+    const ingest = service.IngestStats!;
+    this.path = ingest.path;
+    this.encodeStats = ingest.requestSerialize;
+    this.token = options.tokenFile ? new TokenFile(options.tokenFile) : undefined;
+    this.client = new Client(options.target, channelCredentials(options), {
+      // notice a dead upstream connection between flushes rather than on the next send
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+  }
+
+  /**
+   * AnalyticsStats{stats: [stat]} is exactly field 1's tag, length and the
+   * stat, so concatenated encodings form one AnalyticsStats of all of them.
+   */
+  encode(stat: AnalyticsStat): Uint8Array {
+    return this.encodeStats({ stats: [stat] });
+  }
+
+  send(batch: Batch): Promise<void> {
+    const metadata = new Metadata();
+    if (this.token) {
+      let token: string;
+      try {
+        token = this.token.get();
+      } catch (err) {
+        return Promise.reject(
+          new SinkError(`reading SIDECAR_UPSTREAM_TOKEN_FILE: ${(err as Error).message}`, true, 'token_file'),
+        );
+      }
+      metadata.set('authorization', `Bearer ${token}`);
+    }
+    const deadline = Date.now() + (this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+    return new Promise((resolve, reject) => {
+      const call = this.client.makeClientStreamRequest<Buffer, Buffer>(
+        this.path,
+        (message) => message,
+        (bytes) => bytes,
+        metadata,
+        { deadline },
+        (err: ServiceError | null) => {
+          if (!err) resolve();
+          else {
+            const reason = (status[err.code] ?? 'unknown').toLowerCase();
+            reject(
+              new SinkError(
+                `IngestStats: ${err.details || err.message} (${status[err.code]})`,
+                RETRYABLE.has(err.code),
+                reason,
+              ),
+            );
+          }
+        },
+      );
+      call.write(Buffer.concat(batch.payloads));
+      call.end();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}
