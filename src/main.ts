@@ -5,7 +5,9 @@
  * stops startup with one line naming the setting, exit code 2.
  */
 import { startSidecar, type Sidecar } from './app.js';
+import { DEV_UPSTREAM_HELP, runDevUpstream } from './cli/dev-upstream.js';
 import { runSimulate, SIMULATE_HELP } from './cli/simulate.js';
+import { runInjectWebhook } from './inject/cli.js';
 import { ConfigError, configHelp, loadConfig } from './config.js';
 
 const HELP = `telemetry-sidecar: coalesces SFU track stats as LiveKit's statsworker does and ships them upstream.
@@ -13,12 +15,16 @@ const HELP = `telemetry-sidecar: coalesces SFU track stats as LiveKit's statswor
 Usage:
   telemetry-sidecar [serve] [flags]     run the sidecar (flags override env vars of the same name)
   telemetry-sidecar simulate [options]  run the example SFU client against a sidecar
+  telemetry-sidecar dev-upstream [opts] run a development AnalyticsRecorderService (writes NDJSON)
+  telemetry-sidecar inject-webhook [..] run the Kubernetes sidecar-injection webhook (see inject-webhook --help)
   telemetry-sidecar --help
 
 Settings (flag, env var, meaning):
 ${configHelp()}
 
 ${SIMULATE_HELP}
+
+${DEV_UPSTREAM_HELP}
 `;
 
 /** Exit codes: 0 clean, 1 failure, 2 bad configuration or usage. */
@@ -69,6 +75,19 @@ async function main(argv: string[]): Promise<void> {
     }
     return;
   }
+  if (command === 'dev-upstream') {
+    try {
+      const upstream = await runDevUpstream(rest);
+      const stop = () => void upstream.close().then(() => process.exit(0));
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    } catch (err) {
+      process.stderr.write(`telemetry-sidecar dev-upstream: ${(err as Error).message}\n`);
+      process.exit(EXIT_USAGE);
+    }
+    return;
+  }
+  if (command === 'inject-webhook') return runInjectWebhook(rest, process.env);
   if (command === 'serve') return serve(rest);
   if (command === undefined || command.startsWith('-')) return serve(argv);
   process.stderr.write(`telemetry-sidecar: unknown command "${command}" (see --help)\n`);

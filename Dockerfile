@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# telemetry-sidecar: the sidecar itself and, as `inject-webhook`, its Kubernetes injector.
+# Node 24 is the Active LTS line; the code runs on Node >= 20.11 (package.json engines).
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# ---- build: all deps, compile TypeScript to dist/ ----
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` would build before the sources are copied.
+RUN npm ci --ignore-scripts
+COPY . .
+RUN npm run build
+
+# ---- runtime: production deps, compiled code and the protos it loads at run time ----
+FROM ${NODE_IMAGE} AS runtime
+# Write only under the data volume, so the root filesystem can be read-only.
+ENV NODE_ENV=production \
+    SIDECAR_UPSTREAM=file:/data/analytics-stats.ndjson
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force && rm -rf /root/.npm \
+    && mkdir -p /data && chown 1000:1000 /data
+COPY --from=build /app/dist ./dist
+COPY proto ./proto
+# Numeric (the image's `node` user) so Kubernetes can verify runAsNonRoot.
+USER 1000:1000
+VOLUME ["/data"]
+# gRPC (SIDECAR_GRPC_ADDR, 127.0.0.1 by default), HTTP /metrics /healthz /readyz, and the webhook's HTTPS.
+EXPOSE 50151 9464 8443
+# node is PID 1 and handles SIGTERM/SIGINT itself (final flush); it starts no child processes to reap.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "dist/src/main.js"]

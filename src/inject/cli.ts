@@ -1,0 +1,49 @@
+/**
+ * `telemetry-sidecar inject-webhook`: wires config, logger, counters and the
+ * HTTPS server, and runs until SIGTERM/SIGINT.
+ */
+import { pino } from 'pino';
+import { ConfigError, loadWebhookConfig, USAGE } from './config.js';
+import { InjectCounters } from './counters.js';
+import { startWebhookServer } from './server.js';
+
+/**
+ * Resolves once the server has stopped after SIGTERM/SIGINT (or at once after
+ * --help). A bad flag, env var or defaults file prints one line to stderr and
+ * sets exit code 2 instead of throwing.
+ */
+export async function runInjectWebhook(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  let loaded;
+  try {
+    loaded = await loadWebhookConfig(argv, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`telemetry-sidecar inject-webhook: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (loaded.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const config = loaded.config;
+  const logger = pino({ name: 'inject-webhook', level: config.logLevel });
+  const server = await startWebhookServer({
+    host: config.listenHost,
+    port: config.listenPort,
+    tlsCertFile: config.tlsCertFile,
+    tlsKeyFile: config.tlsKeyFile,
+    certReloadIntervalMs: config.certReloadIntervalMs,
+    deps: { defaults: config.defaults, logger, counters: new InjectCounters() },
+  });
+  logger.info(
+    { port: server.port, image: config.defaults.image, mode: config.defaults.mode },
+    'injection webhook listening',
+  );
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  logger.info({ signal }, 'shutting down injection webhook');
+  await server.close();
+}

@@ -1,0 +1,335 @@
+import { copyFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REVIEWS_METRIC } from '../../src/inject/counters.js';
+import { BUILTIN_DEFAULTS } from '../../src/inject/settings.js';
+import { makePki } from '../helpers/pki.js';
+import type { TestPki } from '../helpers/pki.js';
+import { livekitPod, plainPod } from './helpers/pods.js';
+import { applyReviewPatch, envOf, podReview, startTestWebhook } from './helpers/webhook.js';
+import type { ContainerJson, PodJson, TestWebhook } from './helpers/webhook.js';
+
+let pki: TestPki;
+let hook: TestWebhook;
+
+beforeAll(async () => {
+  pki = makePki();
+  hook = await startTestWebhook(pki, pki.issue('server'));
+});
+
+afterAll(async () => {
+  await hook?.close();
+  pki?.cleanup();
+});
+
+/** Sends the pod for review, checks the response echoes the uid, and returns the patched (validated) pod or null. */
+async function admit(pod: PodJson, h: TestWebhook = hook): Promise<{ patched: PodJson | null; warnings: string[] }> {
+  const { uid, body } = podReview(pod);
+  const reply = await h.review(body);
+  expect(reply.status).toBe(200);
+  expect(reply.json.apiVersion).toBe('admission.k8s.io/v1');
+  expect(reply.json.kind).toBe('AdmissionReview');
+  const res = reply.json.response;
+  expect(res?.uid).toBe(uid);
+  expect(res?.allowed).toBe(true);
+  if (res?.patch === undefined) return { patched: null, warnings: res?.warnings ?? [] };
+  expect(res.patchType).toBe('JSONPatch');
+  return { patched: applyReviewPatch(pod, res.patch), warnings: res.warnings ?? [] };
+}
+
+function sidecarIn(list: ContainerJson[] | undefined): ContainerJson {
+  const c = list?.find((x) => x.name === 'telemetry-sidecar');
+  if (!c) throw new Error('no telemetry-sidecar container');
+  return c;
+}
+
+describe('injection', () => {
+  it('injects a native sidecar into a pod annotated telemetry-sidecar/inject: "true"', async () => {
+    const pod = plainPod({ annotations: { 'telemetry-sidecar/inject': 'true' } });
+    const { patched } = await admit(pod);
+    expect(patched).not.toBeNull();
+    const c = sidecarIn(patched?.spec.initContainers);
+    expect(patched?.spec.containers.map((x) => x.name)).toEqual(['sfu']);
+    expect(c.restartPolicy).toBe('Always');
+    expect(c.image).toBe(BUILTIN_DEFAULTS.image);
+    expect(c.startupProbe?.httpGet).toMatchObject({ path: '/readyz', port: 9464 });
+    expect(c.livenessProbe?.httpGet).toMatchObject({ path: '/healthz', port: 9464 });
+    expect(c.readinessProbe).toBeUndefined();
+    expect(c.ports).toEqual([{ name: 'sidecar-metrics', containerPort: 9464, protocol: 'TCP' }]);
+    expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '1', memory: '256Mi' } });
+    expect(envOf(c)).toEqual({
+      SIDECAR_NODE_ID: '<metadata.name>',
+      SIDECAR_GRPC_ADDR: '127.0.0.1:50151',
+      SIDECAR_HTTP_ADDR: '0.0.0.0:9464',
+      SIDECAR_UPSTREAM: 'file:/data/analytics-stats.ndjson',
+      LOG_LEVEL: 'info',
+    });
+    expect(c.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(c.volumeMounts).toEqual([{ name: 'telemetry-sidecar-data', mountPath: '/data' }]);
+    expect(patched?.spec.volumes).toEqual([{ name: 'telemetry-sidecar-data', emptyDir: { sizeLimit: '1Gi' } }]);
+    expect(patched?.metadata.labels).toEqual({ 'telemetry-sidecar/injected': 'true' });
+  });
+
+  it('injects into a pod labelled telemetry-sidecar/inject: "true" that has no annotations', async () => {
+    const pod = plainPod({ labels: { app: 'sfu', 'telemetry-sidecar/inject': 'true' } });
+    const { patched } = await admit(pod);
+    sidecarIn(patched?.spec.initContainers);
+    expect(patched?.metadata.labels).toEqual({
+      app: 'sfu',
+      'telemetry-sidecar/inject': 'true',
+      'telemetry-sidecar/injected': 'true',
+    });
+  });
+
+  it('leaves a pod without the annotation or label alone', async () => {
+    const before = hook.counters.get('skipped', 'not_requested');
+    const { patched, warnings } = await admit(plainPod({ labels: { app: 'sfu' } }));
+    expect(patched).toBeNull();
+    expect(warnings).toEqual([]);
+    expect(hook.counters.get('skipped', 'not_requested')).toBe(before + 1);
+  });
+
+  it('lets an explicit annotation "false" opt a labelled pod out', async () => {
+    const pod = plainPod({
+      labels: { 'telemetry-sidecar/inject': 'true' },
+      annotations: { 'telemetry-sidecar/inject': 'false' },
+    });
+    expect((await admit(pod)).patched).toBeNull();
+  });
+
+  it('injects a host-network pod shaped like LiveKit’s chart, on the annotated http port', async () => {
+    const pod = livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/http-port': '9465' });
+    const { patched } = await admit(pod);
+    expect(patched?.spec.hostNetwork).toBe(true);
+    expect(patched?.spec.terminationGracePeriodSeconds).toBe(18000);
+    expect(patched?.spec.containers).toEqual(pod.spec.containers);
+    const c = sidecarIn(patched?.spec.initContainers);
+    expect(envOf(c).SIDECAR_HTTP_ADDR).toBe('0.0.0.0:9465');
+    expect(envOf(c).SIDECAR_GRPC_ADDR).toBe('127.0.0.1:50151');
+    expect(c.ports?.[0]?.containerPort).toBe(9465);
+    expect(c.startupProbe?.httpGet?.port).toBe(9465);
+    expect(c.livenessProbe?.httpGet?.port).toBe(9465);
+    expect(patched?.metadata.labels?.['app.kubernetes.io/name']).toBe('livekit-server');
+  });
+
+  it('appends after the pod’s own init containers so they still run first', async () => {
+    const pod = plainPod({ annotations: { 'telemetry-sidecar/inject': 'true' } });
+    pod.spec.initContainers = [{ name: 'render-config', image: 'busybox:1' }];
+    pod.spec.volumes = [{ name: 'config', emptyDir: {} }];
+    const { patched } = await admit(pod);
+    expect(patched?.spec.initContainers?.map((c) => c.name)).toEqual(['render-config', 'telemetry-sidecar']);
+    expect(patched?.spec.volumes?.map((v) => v.name)).toEqual(['config', 'telemetry-sidecar-data']);
+  });
+});
+
+describe('modes', () => {
+  it('falls back to a plain container with telemetry-sidecar/mode: container', async () => {
+    const pod = livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/mode': 'container' });
+    const { patched } = await admit(pod);
+    expect(patched?.spec.initContainers).toBeUndefined();
+    expect(patched?.spec.containers.map((c) => c.name)).toEqual(['livekit-server', 'telemetry-sidecar']);
+    const c = sidecarIn(patched?.spec.containers);
+    expect(c.restartPolicy).toBeUndefined();
+    expect(c.startupProbe?.httpGet?.path).toBe('/readyz');
+  });
+
+  it('uses the container fallback for every pod when the defaults say so, and native when a pod asks', async () => {
+    const h = await startTestWebhook(pki, pki.issue('fallback'), { ...BUILTIN_DEFAULTS, mode: 'container' });
+    try {
+      const plain = await admit(plainPod({ annotations: { 'telemetry-sidecar/inject': 'true' } }), h);
+      sidecarIn(plain.patched?.spec.containers);
+      const native = await admit(
+        plainPod({ annotations: { 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/mode': 'native' } }),
+        h,
+      );
+      expect(sidecarIn(native.patched?.spec.initContainers).restartPolicy).toBe('Always');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('idempotence', () => {
+  it('does not patch a pod it already injected (sidecar in initContainers)', async () => {
+    const first = await admit(livekitPod());
+    expect(first.patched).not.toBeNull();
+    const before = hook.counters.get('skipped', 'already_injected');
+    const second = await admit(first.patched as PodJson);
+    expect(second.patched).toBeNull();
+    expect(hook.counters.get('skipped', 'already_injected')).toBe(before + 1);
+  });
+
+  it('does not patch a pod whose containers already include the sidecar', async () => {
+    const pod = livekitPod();
+    pod.spec.containers.push({ name: 'telemetry-sidecar', image: 'telemetry-sidecar:0.1.0' });
+    expect((await admit(pod)).patched).toBeNull();
+  });
+});
+
+describe('override annotations', () => {
+  const cases: [string, string, (c: ContainerJson) => unknown, unknown][] = [
+    ['image', 'registry.example/telemetry-sidecar:9.9.9', (c) => c.image, 'registry.example/telemetry-sidecar:9.9.9'],
+    ['cpu-request', '100m', (c) => c.resources?.requests?.cpu, '100m'],
+    ['cpu-limit', '2', (c) => c.resources?.limits?.cpu, '2'],
+    ['memory-request', '128Mi', (c) => c.resources?.requests?.memory, '128Mi'],
+    ['memory-limit', '1Gi', (c) => c.resources?.limits?.memory, '1Gi'],
+    ['upstream', 'grpcs://analytics.example:443', (c) => envOf(c).SIDECAR_UPSTREAM, 'grpcs://analytics.example:443'],
+    ['flush-interval', '10s', (c) => envOf(c).SIDECAR_FLUSH_INTERVAL, '10s'],
+    ['log-level', 'debug', (c) => envOf(c).LOG_LEVEL, 'debug'],
+    ['http-port', '19464', (c) => [envOf(c).SIDECAR_HTTP_ADDR, c.ports?.[0]?.containerPort], ['0.0.0.0:19464', 19464]],
+    ['grpc-port', '50200', (c) => envOf(c).SIDECAR_GRPC_ADDR, '127.0.0.1:50200'],
+  ];
+
+  it.each(cases)('telemetry-sidecar/%s: %s', async (key, value, read, expected) => {
+    const pod = livekitPod({ 'telemetry-sidecar/inject': 'true', [`telemetry-sidecar/${key}`]: value });
+    const { patched, warnings } = await admit(pod);
+    expect(warnings).toEqual([]);
+    expect(read(sidecarIn(patched?.spec.initContainers))).toEqual(expected);
+  });
+
+  it('telemetry-sidecar/grpc-token-secret mounts the Secret and points SIDECAR_GRPC_TOKEN_FILE at it', async () => {
+    const pod = livekitPod({
+      'telemetry-sidecar/inject': 'true',
+      'telemetry-sidecar/grpc-token-secret': 'sfu-grpc-token',
+    });
+    const { patched } = await admit(pod);
+    const c = sidecarIn(patched?.spec.initContainers);
+    expect(envOf(c).SIDECAR_GRPC_TOKEN_FILE).toBe('/var/run/secrets/telemetry-sidecar/token');
+    expect(c.volumeMounts).toContainEqual({
+      name: 'telemetry-sidecar-grpc-token',
+      mountPath: '/var/run/secrets/telemetry-sidecar',
+      readOnly: true,
+    });
+    expect(patched?.spec.volumes).toContainEqual({
+      name: 'telemetry-sidecar-grpc-token',
+      secret: { secretName: 'sfu-grpc-token', items: [{ key: 'token', path: 'token' }] },
+    });
+  });
+
+  it('admits the pod unchanged, with a warning, when an override is invalid', async () => {
+    const before = hook.counters.get('failed', 'invalid_annotation');
+    const pod = livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/http-port': 'ninety' });
+    const { patched, warnings } = await admit(pod);
+    expect(patched).toBeNull();
+    expect(warnings).toEqual([expect.stringContaining('telemetry-sidecar/http-port: must be a port number')]);
+    expect(hook.counters.get('failed', 'invalid_annotation')).toBe(before + 1);
+    expect(hook.logs.some((l) => l.level === 'warn' && l.msg.includes('telemetry-sidecar/http-port'))).toBe(true);
+  });
+
+  it('refuses a request above its limit, which the API server would reject the whole pod for', async () => {
+    const pod = livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/memory-request': '2Gi' });
+    const { patched, warnings } = await admit(pod);
+    expect(patched).toBeNull();
+    expect(warnings[0]).toContain('telemetry-sidecar/memory-request: request 2Gi exceeds limit 256Mi');
+  });
+
+  it('refuses a port the SFU already uses (host network: the ports are the node’s)', async () => {
+    const before = hook.counters.get('failed', 'port_conflict');
+    const pod = livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/http-port': '7880' });
+    const { patched, warnings } = await admit(pod);
+    expect(patched).toBeNull();
+    expect(warnings[0]).toContain('container livekit-server already uses port 7880');
+    expect(hook.counters.get('failed', 'port_conflict')).toBe(before + 1);
+  });
+
+  it('injects anyway but warns about an unknown telemetry-sidecar/ annotation', async () => {
+    const pod = livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/http_port': '9999' });
+    const { patched, warnings } = await admit(pod);
+    expect(envOf(sidecarIn(patched?.spec.initContainers)).SIDECAR_HTTP_ADDR).toBe('0.0.0.0:9464');
+    expect(warnings).toEqual(['telemetry-sidecar: unknown annotation telemetry-sidecar/http_port ignored']);
+  });
+});
+
+describe('malformed reviews', () => {
+  it('answers a body that is not JSON with 400 and a clear error', async () => {
+    const reply = await hook.review('{"apiVersion": ');
+    expect(reply.status).toBe(400);
+    expect(reply.json.error).toMatch(/^request body is not JSON: /);
+    expect(hook.counters.get('malformed', 'bad_json')).toBeGreaterThan(0);
+  });
+
+  it('answers a review without a request with 400', async () => {
+    const reply = await hook.review({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' });
+    expect(reply.status).toBe(400);
+    expect(reply.json.error).toBe('AdmissionReview has no request');
+  });
+
+  it('answers a request without a uid with 400', async () => {
+    const { body } = podReview(livekitPod());
+    delete (body as { request: { uid?: string } }).request.uid;
+    const reply = await hook.review(body);
+    expect(reply.status).toBe(400);
+    expect(reply.json.error).toBe('AdmissionReview request has no uid');
+  });
+
+  it.each([
+    ['a wrong kind', { apiVersion: 'admission.k8s.io/v1', kind: 'ConversionReview', request: { uid: 'x' } }],
+    ['the v1beta1 API', { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'x' } }],
+    ['a JSON array', []],
+  ])('answers %s with 400 naming what was expected', async (_name, body) => {
+    const reply = await hook.review(body);
+    expect(reply.status).toBe(400);
+    expect(reply.json.error).toMatch(/^expected apiVersion admission\.k8s\.io\/v1 kind AdmissionReview, got /);
+  });
+
+  it('admits anything that is not a Pod CREATE unchanged', async () => {
+    const { uid, body } = podReview(livekitPod());
+    const request = (body as { request: Record<string, unknown> }).request;
+    request.kind = { group: '', version: 'v1', kind: 'Service' };
+    const reply = await hook.review(body);
+    expect(reply.status).toBe(200);
+    expect(reply.json.response).toEqual({ uid, allowed: true });
+  });
+
+  it('admits an opted-in pod it cannot read unchanged, and counts it', async () => {
+    const before = hook.counters.get('failed', 'bad_object');
+    const { uid, body } = podReview({ metadata: { annotations: { 'telemetry-sidecar/inject': 'true' } }, spec: {} });
+    const reply = await hook.review(body);
+    expect(reply.json.response).toEqual({
+      uid,
+      allowed: true,
+      warnings: ['telemetry-sidecar not injected: spec.containers is empty'],
+    });
+    expect(hook.counters.get('failed', 'bad_object')).toBe(before + 1);
+  });
+
+  it('rejects other methods and paths, and keeps serving afterwards', async () => {
+    expect((await hook.send('GET', '/mutate')).status).toBe(405);
+    expect((await hook.send('GET', '/nope')).status).toBe(404);
+    expect((await hook.send('GET', '/healthz')).status).toBe(200);
+    expect((await admit(livekitPod())).patched).not.toBeNull();
+  });
+});
+
+describe('operations', () => {
+  it('serves its counters on /metrics', async () => {
+    await admit(livekitPod());
+    const reply = await hook.send('GET', '/metrics');
+    expect(reply.status).toBe(200);
+    expect(reply.text).toContain(`# TYPE ${REVIEWS_METRIC} counter`);
+    expect(reply.text).toMatch(new RegExp(`${REVIEWS_METRIC}\\{result="injected",reason="injected"\\} \\d+`));
+  });
+
+  it('serves a rotated certificate after reloadCertificates()', async () => {
+    const files = pki.issue('rotating');
+    const h = await startTestWebhook(pki, files);
+    try {
+      expect((await h.send('GET', '/healthz')).serial).toBe(files.serial);
+      expect(await h.server.reloadCertificates()).toBe(false);
+      const next = pki.issue('next');
+      copyFileSync(next.certFile, files.certFile);
+      copyFileSync(next.keyFile, files.keyFile);
+      expect(await h.server.reloadCertificates()).toBe(true);
+      expect((await h.send('GET', '/healthz')).serial).toBe(next.serial);
+    } finally {
+      await h.close();
+    }
+  });
+});
