@@ -17,8 +17,9 @@ export function spawnSidecar(
   cwd: string,
   env: Record<string, string> = {},
   args: string[] = [],
+  main: string = MAIN,
 ): Promise<RunningSidecar> {
-  const child = spawn(process.execPath, [MAIN, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', ...args], {
+  const child = spawn(process.execPath, [main, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', SIDECAR_NODE_ID: 'proc-node', ...env },
   });
