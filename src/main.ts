@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * Entry point: `telemetry-sidecar [serve] [flags]` runs the sidecar;
- * `simulate` runs the example SFU client against one. Bad configuration
+ * `simulate` runs the example SFU client against one; `loadgen` measures it. Bad configuration
  * stops startup with one line naming the setting, exit code 2.
  */
 import { startSidecar, type Sidecar } from './app.js';
 import { DEV_UPSTREAM_HELP, runDevUpstream } from './cli/dev-upstream.js';
+import { LOADGEN_HELP, runLoadgen } from './cli/loadgen.js';
 import { runSimulate, SIMULATE_HELP } from './cli/simulate.js';
 import { runInjectWebhook } from './inject/cli.js';
 import { ConfigError, configHelp, loadConfig } from './config.js';
@@ -15,6 +16,7 @@ const HELP = `telemetry-sidecar: coalesces SFU track stats as LiveKit's statswor
 Usage:
   telemetry-sidecar [serve] [flags]     run the sidecar (flags override env vars of the same name)
   telemetry-sidecar simulate [options]  run the example SFU client against a sidecar
+  telemetry-sidecar loadgen [options]   simulate a whole SFU's load against a sidecar and report rate and ack latency
   telemetry-sidecar dev-upstream [opts] run a development AnalyticsRecorderService (writes NDJSON)
   telemetry-sidecar inject-webhook [..] run the Kubernetes sidecar-injection webhook (see inject-webhook --help)
   telemetry-sidecar --help
@@ -23,6 +25,8 @@ Settings (flag, env var, meaning):
 ${configHelp()}
 
 ${SIMULATE_HELP}
+
+${LOADGEN_HELP}
 
 ${DEV_UPSTREAM_HELP}
 `;
@@ -66,11 +70,25 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  const subHelp: Record<string, string> = { simulate: SIMULATE_HELP, loadgen: LOADGEN_HELP, 'dev-upstream': DEV_UPSTREAM_HELP };
+  if (command !== undefined && subHelp[command] && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`${subHelp[command]}\n`);
+    return;
+  }
   if (command === 'simulate') {
     try {
       await runSimulate(rest);
     } catch (err) {
       process.stderr.write(`telemetry-sidecar simulate: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    return;
+  }
+  if (command === 'loadgen') {
+    try {
+      await runLoadgen(rest);
+    } catch (err) {
+      process.stderr.write(`telemetry-sidecar loadgen: ${(err as Error).message}\n`);
       process.exit(1);
     }
     return;

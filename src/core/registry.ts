@@ -149,10 +149,12 @@ export class WorkerRegistry {
    * would push a worker past it is refused whole, so a retry never double-counts.
    */
   record(stats: readonly TrackStatInput[]): RecordOutcome {
-    this.admitTracks(stats);
+    const workers = this.resolve(stats);
+    this.admitTracks(stats, workers);
     const outcome: RecordOutcome = { accepted: 0, invalid: 0, noWorker: 0 };
-    for (const s of stats) {
-      const worker = this.lookup(s.roomId, s.participantId);
+    for (let i = 0; i < stats.length; i++) {
+      const s = stats[i]!;
+      const worker = workers[i];
       if (!worker) outcome.noWorker++;
       else if (worker.record(s.trackId, s.kind, s.stat)) outcome.accepted++;
       else {
@@ -205,11 +207,39 @@ export class WorkerRegistry {
     if (!worker.isClosed) this.connectedCount++;
   }
 
-  private admitTracks(stats: readonly TrackStatInput[]): void {
+  /** Each stat's worker, looked up once per run of stats for the same participant (SFUs send them grouped). */
+  private resolve(stats: readonly TrackStatInput[]): (StatsWorker | undefined)[] {
+    const workers = new Array<StatsWorker | undefined>(stats.length);
+    let roomId: string | undefined;
+    let participantId: string | undefined;
+    let worker: StatsWorker | undefined;
+    for (let i = 0; i < stats.length; i++) {
+      const s = stats[i]!;
+      if (s.roomId !== roomId || s.participantId !== participantId) {
+        roomId = s.roomId;
+        participantId = s.participantId;
+        worker = this.lookup(roomId, participantId);
+      }
+      workers[i] = worker;
+    }
+    return workers;
+  }
+
+  private admitTracks(stats: readonly TrackStatInput[], workers: readonly (StatsWorker | undefined)[]): void {
     const max = this.limits.maxTracksPerWorker;
+    // the batch adds at most stats.length tracks to a worker: when that fits, no per-track check is needed
+    let tight = false;
+    for (const worker of workers) {
+      if (worker && worker.pendingTracks + stats.length > max) {
+        tight = true;
+        break;
+      }
+    }
+    if (!tight) return;
     let added: Map<StatsWorker, Set<string>> | undefined;
-    for (const s of stats) {
-      const worker = this.lookup(s.roomId, s.participantId);
+    for (let i = 0; i < stats.length; i++) {
+      const s = stats[i]!;
+      const worker = workers[i];
       if (!worker || worker.hasTrack(s.trackId, s.kind)) continue;
       added ??= new Map();
       let tracks = added.get(worker);

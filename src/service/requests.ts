@@ -3,13 +3,14 @@
  * is checked whole before anything is applied, so a refused request changes
  * nothing and its retry cannot double-count.
  */
-import { StreamType } from '../core/analytics.js';
+import { StreamType, type StatSample } from '../core/analytics.js';
 import { SidecarError } from '../core/errors.js';
 import type { ActivateInput, ReleaseInput, TrackStatInput } from '../core/registry.js';
 import type { ActivateRequest__Output } from '../generated/telemetry/sidecar/v1/ActivateRequest.js';
 import type { ReleaseRequest__Output } from '../generated/telemetry/sidecar/v1/ReleaseRequest.js';
 import type { TrackStat__Output } from '../generated/telemetry/sidecar/v1/TrackStat.js';
 import { toStatSample } from '../wire/from-wire.js';
+import type { DecodedTrackStat } from '../wire/session-decoder.js';
 
 /** Ids are 1–256 bytes (SPEC §2): bounded memory per key and per log line. */
 export const MAX_ID_BYTES = 256;
@@ -66,26 +67,60 @@ export interface TrackStatEntry extends TrackStatInput {
   readonly country: string;
 }
 
+/** The fields validation reads, common to proto-loader's TrackStat and the hand decoder's. */
+interface WireTrackStat<S> {
+  readonly roomId: string;
+  readonly participantId: string;
+  readonly trackId: string;
+  readonly kind: number;
+  readonly stat: S | null;
+  readonly country: string;
+}
+
+/** proto-loader TrackStats (the reference path; the service decodes with session-decoder.ts). */
 export function toTrackStatInputs(stats: readonly TrackStat__Output[]): TrackStatEntry[] {
+  return validateTrackStats(stats, toStatSample);
+}
+
+/** TrackStats from the hand decoder, whose stats are already in the core's shape. */
+export function toDecodedTrackStatInputs(stats: readonly DecodedTrackStat[]): TrackStatEntry[] {
+  return validateTrackStats(stats, asIs);
+}
+
+const asIs = (stat: StatSample): StatSample => stat;
+
+function validateTrackStats<S>(
+  stats: readonly WireTrackStat<S>[],
+  toSample: (stat: S) => StatSample,
+): TrackStatEntry[] {
   const out: TrackStatEntry[] = new Array<TrackStatEntry>(stats.length);
   for (let i = 0; i < stats.length; i++) {
     const s = stats[i]!;
-    const at = `stats[${i}]`;
     if (s.kind !== StreamType.UPSTREAM && s.kind !== StreamType.DOWNSTREAM) {
       throw new SidecarError(
         'INVALID_ARGUMENT',
-        `${at}.kind must be UPSTREAM (0) or DOWNSTREAM (1), got ${String(s.kind)}`,
+        `${at(i)}.kind must be UPSTREAM (0) or DOWNSTREAM (1), got ${String(s.kind)}`,
       );
     }
-    if (!s.stat) throw new SidecarError('INVALID_ARGUMENT', `${at}.stat is required`);
+    if (!s.stat) throw new SidecarError('INVALID_ARGUMENT', `${at(i)}.stat is required`);
     out[i] = {
-      roomId: requireId(s.roomId, `${at}.room_id`),
-      participantId: requireId(s.participantId, `${at}.participant_id`),
-      trackId: requireId(s.trackId, `${at}.track_id`),
+      roomId: requireStatId(s.roomId, i, 'room_id'),
+      participantId: requireStatId(s.participantId, i, 'participant_id'),
+      trackId: requireStatId(s.trackId, i, 'track_id'),
       kind: s.kind,
-      stat: toStatSample(s.stat),
-      country: optionalText(s.country, `${at}.country`, MAX_COUNTRY_BYTES),
+      stat: toSample(s.stat),
+      country:
+        s.country.length * 3 <= MAX_COUNTRY_BYTES
+          ? s.country
+          : optionalText(s.country, `${at(i)}.country`, MAX_COUNTRY_BYTES),
     };
   }
   return out;
+}
+
+const at = (i: number) => `stats[${i}]`;
+
+/** requireId without building the field name unless the id is refused (this runs per stat). */
+function requireStatId(value: string, i: number, field: string): string {
+  return fitsIdBytes(value) ? value : requireId(value, `${at(i)}.${field}`);
 }

@@ -11,20 +11,20 @@ import type { Logger } from 'pino';
 import { SidecarError } from '../core/errors.js';
 import type { Hello__Output } from '../generated/telemetry/sidecar/v1/Hello.js';
 import type { HelloResponse } from '../generated/telemetry/sidecar/v1/HelloResponse.js';
-import type { SessionRequest__Output } from '../generated/telemetry/sidecar/v1/SessionRequest.js';
 import type { SessionResponse } from '../generated/telemetry/sidecar/v1/SessionResponse.js';
 import { MalformedMessage } from './malformed.js';
 import { requireId } from './requests.js';
 import type { SidecarService } from './sidecar.js';
+import type { DecodedSessionRequest } from '../wire/session-decoder.js';
 import { isUnexpected, toStatus } from './status.js';
 
-export type SessionCall = ServerDuplexStream<SessionRequest__Output | MalformedMessage, SessionResponse>;
-type Seq = SessionRequest__Output['seq'] | bigint;
+export type SessionCall = ServerDuplexStream<DecodedSessionRequest | MalformedMessage, SessionResponse>;
+type Seq = DecodedSessionRequest['seq'] | bigint;
 
 export class Session {
   private clientId = `anon-${randomUUID()}`;
   private named = false;
-  private readonly backlog: (SessionRequest__Output | MalformedMessage)[] = [];
+  private readonly backlog: (DecodedSessionRequest | MalformedMessage)[] = [];
   private busy = false;
   private holds = 0;
   private inputEnded = false;
@@ -37,7 +37,7 @@ export class Session {
     private readonly onClose: (session: Session) => void,
   ) {
     service.leases.attach(this.clientId);
-    call.on('data', (req: SessionRequest__Output | MalformedMessage) => {
+    call.on('data', (req: DecodedSessionRequest | MalformedMessage) => {
       this.backlog.push(req);
       this.pump();
     });
@@ -82,7 +82,7 @@ export class Session {
   }
 
   /** Never throws or rejects: every failure becomes a StreamError response. */
-  private handle(req: SessionRequest__Output | MalformedMessage): SessionResponse | Promise<SessionResponse> {
+  private handle(req: DecodedSessionRequest | MalformedMessage): SessionResponse | Promise<SessionResponse> {
     if (req instanceof MalformedMessage) {
       return {
         seq: req.seq.toString(),

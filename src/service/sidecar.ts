@@ -17,14 +17,14 @@ import type { ListWorkersRequest__Output } from '../generated/telemetry/sidecar/
 import type { ListWorkersResponse } from '../generated/telemetry/sidecar/v1/ListWorkersResponse.js';
 import type { ReleaseRequest__Output } from '../generated/telemetry/sidecar/v1/ReleaseRequest.js';
 import type { ReleaseResponse } from '../generated/telemetry/sidecar/v1/ReleaseResponse.js';
-import type { TrackStatsRequest__Output } from '../generated/telemetry/sidecar/v1/TrackStatsRequest.js';
 import type { TrackStatsResponse } from '../generated/telemetry/sidecar/v1/TrackStatsResponse.js';
 import { trackLogFields, warnLimited, type LogRateLimiter } from '../observe/log.js';
 import type { GuardOpResult } from '../observe/metrics.js';
 import type { FlushResult } from '../schedule/scheduler.js';
 import { LeaseBook } from './leases.js';
 import type { MemoryGuard } from './memory-guard.js';
-import { toActivateInput, toReleaseInput, toTrackStatInputs } from './requests.js';
+import type { DecodedTrackStats } from '../wire/session-decoder.js';
+import { toActivateInput, toDecodedTrackStatInputs, toReleaseInput } from './requests.js';
 
 export interface ServiceMetrics {
   guardOp(op: 'activate' | 'release', result: GuardOpResult): void;
@@ -91,13 +91,14 @@ export class SidecarService {
     };
   }
 
-  trackStats(req: TrackStatsRequest__Output): TrackStatsResponse {
+  /** TrackStats as the hand decoder gives them (server.ts decodes Session and TrackStats requests with it). */
+  trackStats(req: DecodedTrackStats): TrackStatsResponse {
     this.checkServing();
     const { registry, metrics, memory } = this.deps;
     let entries;
     try {
       memory.check();
-      entries = toTrackStatInputs(req.stats);
+      entries = toDecodedTrackStatInputs(req.stats);
     } catch (err) {
       this.countRefused(err, req.stats.length);
       throw err;

@@ -1,0 +1,237 @@
+/**
+ * A port of protobufjs 7's BufferReader (src/reader.js, reader_buffer.js)
+ * for the hand-written decoders: the same bounds checks and the same
+ * leniencies, so bytes that proto-loader accepts decode here to the same
+ * values, and bytes it rejects throw here too. test/wire/session-decoder.test.ts
+ * holds the two side by side. Differences are only in what is allocated:
+ * 64-bit varints land in `lo`/`hi` instead of a LongBits object.
+ */
+
+/** protobufjs's util.recursionLimit (protoc's default). */
+const RECURSION_LIMIT = 100;
+
+const f32 = new Float32Array(1);
+const f32Bytes = new Uint8Array(f32.buffer);
+
+function outOfRange(r: ProtoReader, writeLength = 1): RangeError {
+  return new RangeError(`index out of range: ${r.pos} + ${writeLength} > ${r.len}`);
+}
+
+type Utf8Buffer = Buffer & { utf8Slice?: (start: number, end: number) => string };
+
+export class ProtoReader {
+  pos = 0;
+  /** End of the message being read: narrowed while inside a sub-message, as protobufjs does. */
+  len: number;
+  /** The last 64-bit varint read, as two uint32 halves. */
+  lo = 0;
+  hi = 0;
+
+  constructor(readonly buf: Buffer) {
+    this.len = buf.length;
+  }
+
+  uint32(): number {
+    const buf = this.buf;
+    if (this.len - this.pos < 5) {
+      if (this.pos >= this.len) throw outOfRange(this);
+      if (buf[this.pos]! >= 128) return this.varint32NearEnd();
+    }
+    // bytes past the end read as undefined (& 127 → 0) exactly as in protobufjs
+    let value = (buf[this.pos]! & 127) >>> 0;
+    if (buf[this.pos++]! < 128) return value;
+    value = (value | ((buf[this.pos]! & 127) << 7)) >>> 0;
+    if (buf[this.pos++]! < 128) return value;
+    value = (value | ((buf[this.pos]! & 127) << 14)) >>> 0;
+    if (buf[this.pos++]! < 128) return value;
+    value = (value | ((buf[this.pos]! & 127) << 21)) >>> 0;
+    if (buf[this.pos++]! < 128) return value;
+    value = (value | ((buf[this.pos]! & 15) << 28)) >>> 0;
+    if (buf[this.pos++]! < 128) return value;
+    if ((this.pos += 5) > this.len) {
+      this.pos = this.len;
+      throw outOfRange(this, 10);
+    }
+    return value;
+  }
+
+  int32(): number {
+    return this.uint32() | 0;
+  }
+
+  bool(): boolean {
+    return this.uint32() !== 0;
+  }
+
+  /** readLongVarint: the halves go to `lo` and `hi`. */
+  long(): void {
+    const buf = this.buf;
+    let lo = 0;
+    let hi = 0;
+    let i = 0;
+    if (this.len - this.pos > 4) {
+      for (; i < 4; ++i) {
+        lo = (lo | ((buf[this.pos]! & 127) << (i * 7))) >>> 0;
+        if (buf[this.pos++]! < 128) return this.setLong(lo, hi);
+      }
+      lo = (lo | ((buf[this.pos]! & 127) << 28)) >>> 0;
+      hi = (hi | ((buf[this.pos]! & 127) >> 4)) >>> 0;
+      if (buf[this.pos++]! < 128) return this.setLong(lo, hi);
+      i = 0;
+    } else {
+      for (; i < 3; ++i) {
+        if (this.pos >= this.len) throw outOfRange(this);
+        lo = (lo | ((buf[this.pos]! & 127) << (i * 7))) >>> 0;
+        if (buf[this.pos++]! < 128) return this.setLong(lo, hi);
+      }
+      // protobufjs reads a 4th byte here without a bounds or continuation check
+      lo = (lo | ((buf[this.pos++]! & 127) << (i * 7))) >>> 0;
+      return this.setLong(lo, hi);
+    }
+    if (this.len - this.pos > 4) {
+      for (; i < 5; ++i) {
+        hi = (hi | ((buf[this.pos]! & 127) << (i * 7 + 3))) >>> 0;
+        if (buf[this.pos++]! < 128) return this.setLong(lo, hi);
+      }
+    } else {
+      for (; i < 5; ++i) {
+        if (this.pos >= this.len) throw outOfRange(this);
+        hi = (hi | ((buf[this.pos]! & 127) << (i * 7 + 3))) >>> 0;
+        if (buf[this.pos++]! < 128) return this.setLong(lo, hi);
+      }
+    }
+    throw new Error('invalid varint encoding');
+  }
+
+  float(): number {
+    if (this.pos + 4 > this.len) throw outOfRange(this, 4);
+    const buf = this.buf;
+    const p = this.pos;
+    f32Bytes[0] = buf[p]!;
+    f32Bytes[1] = buf[p + 1]!;
+    f32Bytes[2] = buf[p + 2]!;
+    f32Bytes[3] = buf[p + 3]!;
+    this.pos = p + 4;
+    return f32[0]!;
+  }
+
+  /** BufferReader.string: a length past the end is cut at the end, not refused. */
+  string(): string {
+    const length = this.uint32();
+    const start = this.pos;
+    const end = (this.pos = Math.min(start + length, this.len));
+    const buf = this.buf as Utf8Buffer;
+    return buf.utf8Slice ? buf.utf8Slice(start, end) : buf.toString('utf8', start, end);
+  }
+
+  /** A string field whose value is not needed: the same bounds behaviour without building it. */
+  skipString(): void {
+    const length = this.uint32();
+    this.pos = Math.min(this.pos + length, this.len);
+  }
+
+  /**
+   * A string field, reusing `previous` when the bytes equal `previousBytes`
+   * (ids repeat from one stat to the next; no new string, and the Map hash is cached).
+   */
+  stringLike(cache: StringCache): string {
+    const length = this.uint32();
+    const start = this.pos;
+    const end = (this.pos = Math.min(start + length, this.len));
+    const buf = this.buf;
+    if (cache.buf === buf && cache.end - cache.start === end - start) {
+      let same = true;
+      for (let i = start, j = cache.start; i < end; i++, j++) {
+        if (buf[i] !== buf[j]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return cache.value;
+    }
+    const b = buf as Utf8Buffer;
+    const value = b.utf8Slice ? b.utf8Slice(start, end) : b.toString('utf8', start, end);
+    cache.buf = buf;
+    cache.start = start;
+    cache.end = end;
+    cache.value = value;
+    return value;
+  }
+
+  skip(length: number): void {
+    if (this.pos + length > this.len) throw outOfRange(this, length);
+    this.pos += length;
+  }
+
+  skipVarint(): void {
+    do {
+      if (this.pos >= this.len) throw outOfRange(this);
+    } while (this.buf[this.pos++]! & 128);
+  }
+
+  skipType(wireType: number, depth: number): void {
+    if (depth > RECURSION_LIMIT) throw new Error('maximum nesting depth exceeded');
+    switch (wireType) {
+      case 0:
+        this.skipVarint();
+        break;
+      case 1:
+        this.skip(8);
+        break;
+      case 2:
+        this.skip(this.uint32());
+        break;
+      case 3:
+        while ((wireType = this.uint32() & 7) !== 4) this.skipType(wireType, depth + 1);
+        break;
+      case 5:
+        this.skip(4);
+        break;
+      default:
+        throw new Error(`invalid wire type ${wireType} at offset ${this.pos}`);
+    }
+  }
+
+  /** Enters a sub-message of `length` bytes; returns the outer end for `leave`. */
+  enter(length: number): number {
+    const end = this.pos + length;
+    if (end > this.len) throw new RangeError('index out of range');
+    const outer = this.len;
+    this.len = end;
+    return outer;
+  }
+
+  /** Leaves a sub-message: it must have been read exactly to its end. */
+  leave(outer: number): void {
+    if (this.pos !== this.len) throw new RangeError('index out of range');
+    this.len = outer;
+  }
+
+  /** readVarint32NearEnd: at most four bytes when fewer than five are left. */
+  private varint32NearEnd(): number {
+    let value = 0;
+    for (let i = 0; i < 4; ++i) {
+      if (this.pos >= this.len) throw outOfRange(this);
+      const b = this.buf[this.pos++]!;
+      value = (value | ((b & 127) << (i * 7))) >>> 0;
+      if (b < 128) return value;
+    }
+    throw outOfRange(this);
+  }
+
+  private setLong(lo: number, hi: number): void {
+    this.lo = lo;
+    this.hi = hi;
+  }
+}
+
+export interface StringCache {
+  buf: Buffer | undefined;
+  start: number;
+  end: number;
+  value: string;
+}
+
+export function stringCache(): StringCache {
+  return { buf: undefined, start: 0, end: 0, value: '' };
+}
