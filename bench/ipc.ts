@@ -1,0 +1,38 @@
+/** Messages between the bench runner and its server child processes (over the Node IPC channel). */
+
+export type ChildMode = 'sidecar' | 'bare' | 'upstream';
+
+export interface ChildRequest {
+  id: number;
+  cmd: 'memory' | 'loop-delay-start' | 'loop-delay-stop' | 'received' | 'stop';
+}
+
+export interface ChildReply {
+  id: number;
+  result?: unknown;
+  error?: string;
+}
+
+export interface ReadyMessage {
+  ready: true;
+  port: number;
+}
+
+export interface MemoryReading {
+  /** bytes, after two full GCs */
+  rss: number;
+  heapUsed: number;
+  external: number;
+}
+
+export interface LoopDelay {
+  /** Longest event-loop delay seen (monitorEventLoopDelay, 1 ms resolution); in milliseconds. */
+  maxMs: number;
+  p99Ms: number;
+  meanMs: number;
+}
+
+export interface Received {
+  stats: number;
+  calls: number;
+}

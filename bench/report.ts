@@ -1,0 +1,185 @@
+/** The bench's results as JSON and as the markdown table docs/performance.md and the README show. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { FlushResult } from './flush.js';
+import type { IngestResult } from './ingest.js';
+import type { MemoryResult } from './memory.js';
+import { INGEST_MEASURE_MS, MEMORY_CYCLES, PARTICIPANTS, RSS_GROWTH_TOLERANCE, SCALE, TRACKS } from './settings.js';
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  date: string;
+}
+
+export interface BenchResults {
+  machine: Machine;
+  scale: number;
+  participants: number;
+  tracksPerParticipant: number;
+  seconds: number;
+  ingest?: IngestResult;
+  flush?: FlushResult;
+  memory?: MemoryResult;
+}
+
+export function machine(): Machine {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    date: new Date().toISOString(),
+  };
+}
+
+interface Row {
+  scenario: string;
+  figure: string;
+  measured: string;
+  target: string;
+  pass?: boolean;
+}
+
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const pct = (share: number) => `${share >= 0 ? '+' : ''}${(share * 100).toFixed(1)} %`;
+
+function rows(r: BenchResults): Row[] {
+  const out: Row[] = [];
+  const { ingest, flush, memory } = r;
+  if (ingest) {
+    out.push(
+      {
+        scenario: '1 ingest',
+        figure: `sidecar, stats/s (Session, 100 stats/msg; ${ingest.rounds.length} × ${INGEST_MEASURE_MS / 1000} s)`,
+        measured: n(ingest.sidecar.statsPerSecond),
+        target: '',
+      },
+      {
+        scenario: '1 ingest',
+        figure: 'bare grpc-js + proto-loader defaults, stats/s',
+        measured: n(ingest.bare.statsPerSecond),
+        target: '',
+      },
+      {
+        scenario: '1 ingest',
+        figure: `ratio sidecar / bare (per round: ${ingest.rounds.map((r) => (r.sidecar / r.bare).toFixed(2)).join(', ')})`,
+        measured: ingest.ratio.toFixed(2),
+        target: '≥ 1.0',
+        pass: ingest.ratio >= 1,
+      },
+      {
+        scenario: '1 ingest',
+        figure: 'sidecar ack latency p50 / p99 at full speed',
+        measured: `${ms(ingest.sidecar.ackLatencyMs.p50)} / ${ms(ingest.sidecar.ackLatencyMs.p99)}`,
+        target: '',
+      },
+      {
+        scenario: '1 ingest',
+        figure: 'load generator CPU during the sidecar / bare windows (1 core = 100 %)',
+        measured: `${(ingest.sidecar.loadgenCpu * 100).toFixed(0)} % / ${(ingest.bare.loadgenCpu * 100).toFixed(0)} %`,
+        target: '',
+      },
+    );
+  }
+  if (flush) {
+    out.push(
+      {
+        scenario: '2 flush',
+        figure: `flush of ${n(flush.statsEmitted)} pending tracks, delivered (under ${n(flush.loadStatsPerSecond)} stats/s ingest)`,
+        measured: `${flush.flushSeconds.toFixed(2)} s`,
+        target: '',
+        pass: flush.delivered,
+      },
+      {
+        scenario: '2 flush',
+        figure: 'longest event-loop stall during the flush',
+        measured: ms(flush.loopDelay.maxMs),
+        target: '< 20 ms',
+        pass: flush.loopDelay.maxMs < 20,
+      },
+      {
+        scenario: '2 flush',
+        figure: 'Session ack p99 during the flush',
+        measured: ms(flush.ackDuringFlush.p99),
+        target: '< 20 ms',
+        pass: flush.ackDuringFlush.p99 < 20,
+      },
+    );
+  }
+  if (memory) {
+    const first = memory.cycles[0]!;
+    const last = memory.cycles[memory.cycles.length - 1]!;
+    out.push(
+      {
+        scenario: '3 memory',
+        figure: `per idle worker (${n(memory.workers)} workers): RSS / V8 heap growth`,
+        measured: `${n(memory.perIdleWorkerBytes)} B / ${n(memory.heapPerIdleWorkerBytes)} B`,
+        target: '< 2 KB (both)',
+        pass: Math.max(memory.perIdleWorkerBytes, memory.heapPerIdleWorkerBytes) < 2048,
+      },
+      {
+        scenario: '3 memory',
+        figure: `per active track (${n(memory.tracks)} tracks): RSS / V8 heap growth`,
+        measured: `${n(memory.perActiveTrackBytes)} B / ${n(memory.heapPerActiveTrackBytes)} B`,
+        target: '< 1 KB (both)',
+        pass: Math.max(memory.perActiveTrackBytes, memory.heapPerActiveTrackBytes) < 1024,
+      },
+      {
+        scenario: '3 memory',
+        figure: `RSS after flush cycle 1 → ${MEMORY_CYCLES} (10 % churn per cycle)`,
+        measured: `${mib(first.rss)} → ${mib(last.rss)} (${pct(memory.growthShare)})`,
+        target: `no growth (≤ ${RSS_GROWTH_TOLERANCE * 100} %)`,
+        pass: memory.growthShare <= RSS_GROWTH_TOLERANCE,
+      },
+      {
+        scenario: '3 memory',
+        figure: `V8 heap used after flush cycle 1 → ${MEMORY_CYCLES}`,
+        measured: `${mib(first.heapUsed)} → ${mib(last.heapUsed)} (${pct(memory.heapGrowthShare)})`,
+        target: `no growth (≤ ${RSS_GROWTH_TOLERANCE * 100} %)`,
+        pass: memory.heapGrowthShare <= RSS_GROWTH_TOLERANCE,
+      },
+      {
+        scenario: '4 delivery',
+        figure: `stats/s delivered to a gRPC upstream on loopback (median of ${MEMORY_CYCLES} flushes of ${n(first.statsEmitted)})`,
+        measured: n(memory.deliveryStatsPerSecond),
+        target: '',
+      },
+    );
+  }
+  return out;
+}
+
+export function markdown(r: BenchResults): string {
+  const m = r.machine;
+  const lines = [
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}. Date: ${m.date}. Whole run: ${Math.round(r.seconds)} s.`,
+    r.scale === 1
+      ? `Workload: ${n(r.participants)} participants × ${r.tracksPerParticipant} tracks (SPEC §9 scale).`
+      : `Workload: ${n(r.participants)} participants × ${r.tracksPerParticipant} tracks — scaled down to ${r.scale} of SPEC §9 (BENCH_SCALE).`,
+    '',
+    '| Scenario | Figure | Measured | Target | Result |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows(r).map(
+      (row) =>
+        `| ${row.scenario} | ${row.figure} | ${row.measured} | ${row.target || '—'} | ${row.pass === undefined ? '—' : row.pass ? 'pass' : 'MISS'} |`,
+    ),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export function writeResults(dir: string, r: BenchResults): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.json'), JSON.stringify(r, null, 2) + '\n');
+  const md = markdown(r);
+  writeFileSync(join(dir, 'latest.md'), md);
+  return md;
+}
+
+export const WORKLOAD = { participants: PARTICIPANTS, tracksPerParticipant: TRACKS, scale: SCALE };

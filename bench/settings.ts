@@ -1,0 +1,34 @@
+/** The bench's workload, as SPEC §9 states it; `BENCH_SCALE` shrinks participant counts for quick local runs (the table says so). */
+
+export const SCALE = Number(process.env.BENCH_SCALE ?? '1');
+if (!(SCALE > 0 && SCALE <= 1)) throw new Error(`BENCH_SCALE must be in (0, 1], got ${process.env.BENCH_SCALE}`);
+
+/** 10 000 participants × 10 tracks = 100 000 (track, direction) aggregates. */
+export const PARTICIPANTS = Math.round(10_000 * SCALE);
+export const TRACKS = 10;
+export const STATS_PER_MESSAGE = 100;
+export const ROOM_SIZE = 10;
+/** Two Session streams, as an SFU process might open; unacknowledged requests allowed on each. */
+export const STREAMS = 2;
+export const IN_FLIGHT = 8;
+
+/** Ingest: JIT warm-up, then the measured window; in milliseconds. */
+export const INGEST_WARMUP_MS = 4_000;
+export const INGEST_MEASURE_MS = 15_000;
+/** Bare and sidecar windows alternate this many times; the figures pool them. */
+export const INGEST_ROUNDS = 2;
+
+/**
+ * Flush under load: TrackStats keep coming at this rate while 100 000 tracks
+ * are flushed and delivered. 20 000 stats/s is 100 000 tracks reporting every
+ * 5 s, a busy SFU pod's steady state.
+ */
+export const FLUSH_LOAD_STATS_PER_SECOND = Math.round(20_000 * SCALE);
+
+/** Memory: flush cycles with churn, and the share of participants that leave and rejoin per cycle. */
+export const MEMORY_CYCLES = 20;
+export const CHURN_PER_CYCLE = 0.1;
+/** RSS after the last cycle may exceed RSS after the first by at most this share before we call it growth. */
+export const RSS_GROWTH_TOLERANCE = 0.05;
+
+export const ONLY = new Set((process.env.BENCH_ONLY ?? 'ingest,flush,memory').split(','));
