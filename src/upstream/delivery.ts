@@ -48,6 +48,13 @@ class Group {
   }
 }
 
+/** The batch being filled: its bytes are in Delivery's builder until it is cut. */
+interface OpenBatch {
+  bytes: number;
+  count: number;
+  group: Group;
+}
+
 interface QueuedBatch extends Batch {
   count: number;
   group: Group;
@@ -67,7 +74,9 @@ export interface DrainResult {
 
 export class Delivery {
   private readonly queue: QueuedBatch[] = [];
-  private open: QueuedBatch | undefined;
+  private open: OpenBatch | undefined;
+  /** Holds the open batch's encodings back to back, so a batch costs one allocation rather than one per stat. */
+  private builder = Buffer.allocUnsafe(64 * 1024);
   private group = new Group();
   private heldBytes = 0;
   private heldStats = 0;
@@ -100,10 +109,10 @@ export class Delivery {
       let open = this.open;
       if (!open || open.count >= this.options.batchMaxStats || open.bytes + payload.length > this.sink.maxBatchBytes) {
         this.cut();
-        open = this.open = { payloads: [], bytes: 0, count: 0, group: this.group };
+        open = this.open = { bytes: 0, count: 0, group: this.group };
         this.group.pending++;
       }
-      open.payloads.push(payload);
+      this.append(open.bytes, payload);
       open.bytes += payload.length;
       open.count++;
       this.heldBytes += payload.length;
@@ -164,10 +173,22 @@ export class Delivery {
     this.pump();
   }
 
+  private append(at: number, payload: Uint8Array): void {
+    if (at + payload.length > this.builder.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.builder.length * 2, at + payload.length));
+      this.builder.copy(grown, 0, 0, at);
+      this.builder = grown;
+    }
+    this.builder.set(payload, at);
+  }
+
   private cut(): void {
-    const batch = this.open;
-    if (!batch) return;
+    const open = this.open;
+    if (!open) return;
     this.open = undefined;
+    const payload = Buffer.allocUnsafe(open.bytes);
+    this.builder.copy(payload, 0, 0, open.bytes);
+    const batch: QueuedBatch = { payloads: [payload], bytes: open.bytes, count: open.count, group: open.group };
     const spool = this.options.spool;
     if (spool) {
       batch.spooled = spool.write(batch, batch.count).catch((err: unknown) => {

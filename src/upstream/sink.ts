@@ -1,6 +1,10 @@
 import type { AnalyticsStat } from '../core/analytics.js';
 
-/** Encoded stats on their way upstream; `payloads` are framed for the sink that made them. */
+/**
+ * Encoded stats on their way upstream; `payloads` are framed for the sink
+ * that made them, so their concatenation is what the sink sends (a queued
+ * batch holds one payload; a spooled one holds what was written).
+ */
 export interface Batch {
   readonly payloads: Uint8Array[];
   /** Sum of the payload sizes: what the queue bound counts. */
@@ -15,7 +19,10 @@ export interface Sink {
   readonly format: string;
   /** Largest batch, in encoded bytes, the sink accepts in one send. */
   readonly maxBatchBytes: number;
-  /** Encodes one stat as it will stand in a batch. */
+  /**
+   * Encodes one stat as it will stand in a batch. The bytes need only stay
+   * valid until the next call: the caller copies them into the batch.
+   */
   encode(stat: AnalyticsStat): Uint8Array;
   /** Resolves once the batch is durably accepted; rejects with a SinkError otherwise. */
   send(batch: Batch): Promise<void>;

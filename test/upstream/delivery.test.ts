@@ -6,6 +6,8 @@ import { Backoff } from '../../src/upstream/backoff.js';
 import { Delivery, type DeliveryMetrics } from '../../src/upstream/delivery.js';
 import { SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
 
+const WIDTH = 10;
+
 /** A sink whose sends the test settles by hand, one at a time, in order. */
 class ScriptedSink implements Sink {
   readonly description = 'scripted';
@@ -14,11 +16,15 @@ class ScriptedSink implements Sink {
   readonly sent: string[][] = [];
   private pending: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
+  /** Fixed-width encodings, so a batch splits back into its stats. */
   encode(stat: AnalyticsStat): Uint8Array {
-    return Buffer.from(stat.trackId.padEnd(10, '.'));
+    return Buffer.from(stat.trackId.padEnd(WIDTH, '.'));
   }
   send(batch: Batch): Promise<void> {
-    this.sent.push(batch.payloads.map((p) => Buffer.from(p).toString().replace(/\.+$/, '')));
+    const bytes = Buffer.concat(batch.payloads).toString();
+    const ids = [];
+    for (let at = 0; at < bytes.length; at += WIDTH) ids.push(bytes.slice(at, at + WIDTH).replace(/\.+$/, ''));
+    this.sent.push(ids);
     return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
   }
   async close(): Promise<void> {}

@@ -162,12 +162,12 @@ describe('gRPC upstream delivery', () => {
 
   it('drops the oldest batches when the queue bound is passed, counting exactly what was dropped', async () => {
     const port = await deadPort();
-    // one stat encodes to ~120 bytes; the bound holds a few batches of 2
+    // one of these stats encodes to ~90 bytes: the bound holds two or three batches of 2, of the five
     t = await startTestSidecar(
       {
         SIDECAR_UPSTREAM: `grpc://127.0.0.1:${port}`,
         SIDECAR_BATCH_MAX_STATS: '2',
-        SIDECAR_QUEUE_MAX_BYTES: '1000',
+        SIDECAR_QUEUE_MAX_BYTES: '500',
         SIDECAR_SHUTDOWN_TIMEOUT: '50ms',
       },
       { delivery: { ...FAST, retryInitialMs: 60_000, retryMaxMs: 60_000 } },
