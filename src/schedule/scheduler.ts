@@ -1,17 +1,23 @@
 /**
  * Flush timing: every flush interval and on demand, one flush at a time.
- * A flush walks the workers in slices and yields to the event loop between
- * them, so ingest keeps going while 100 000 tracks are flushed.
+ * A flush walks the workers in time-boxed slices and yields to the event loop
+ * between them, so ingest keeps going while 100 000 tracks are flushed.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { AnalyticsStat } from '../core/analytics.js';
-import type { WorkerRegistry } from '../core/registry.js';
+import type { FlushRun, WorkerRegistry } from '../core/registry.js';
 import type { StatsWorker } from '../core/worker.js';
 import type { StatStamper } from './stamp.js';
 
-/** Work per slice (a worker visited or a stat emitted, encoded and queued): keeps a slice well under 20 ms. */
-export const FLUSH_SLICE_BUDGET = 500;
+/**
+ * A slice runs until this much time has passed, then yields. Bounding time
+ * rather than work keeps the SFU's acks prompt whatever a stat costs to
+ * encode (it varies tenfold between sinks, and with GC pressure).
+ */
+export const FLUSH_SLICE_MS = 1;
+/** Work between two clock reads (a worker visited or a stat emitted, encoded and queued). */
+const CHUNK = 8;
 
 export interface FlushSink {
   enqueue(stats: readonly AnalyticsStat[]): void;
@@ -35,7 +41,8 @@ export interface SchedulerOptions {
   /** in milliseconds */
   intervalMs: number;
   now?: () => number;
-  sliceBudget?: number;
+  /** in milliseconds; default FLUSH_SLICE_MS */
+  sliceMs?: number;
 }
 
 export class FlushScheduler {
@@ -76,16 +83,12 @@ export class FlushScheduler {
   private async run(): Promise<FlushResult> {
     const started = performance.now();
     const run = this.registry.beginFlush(this.now());
-    const budget = this.options.sliceBudget ?? FLUSH_SLICE_BUDGET;
-    for (;;) {
-      const step = run.step(budget);
-      if (step.stats.length > 0) {
-        this.stamper.stamp(step.stats);
-        this.sink.enqueue(step.stats);
-      }
-      for (const worker of step.reaped) this.observer.workerReaped(worker);
-      if (step.done) break;
-      await yieldToEventLoop();
+    const sliceMs = this.options.sliceMs ?? FLUSH_SLICE_MS;
+    for (let done = false; !done; ) {
+      const sliceEnd = performance.now() + sliceMs;
+      do done = this.chunk(run);
+      while (!done && performance.now() < sliceEnd);
+      if (!done) await yieldToEventLoop();
     }
     const delivered = this.sink.seal();
     this.observer.observeFlush((performance.now() - started) / 1000, run.statsEmitted, run.workersReaped);
@@ -95,5 +98,16 @@ export class FlushScheduler {
       workersReaped: run.workersReaped,
       delivered,
     };
+  }
+
+  /** One chunk of a flush; true when the flush is complete. */
+  private chunk(run: FlushRun): boolean {
+    const step = run.step(CHUNK);
+    if (step.stats.length > 0) {
+      this.stamper.stamp(step.stats);
+      this.sink.enqueue(step.stats);
+    }
+    for (const worker of step.reaped) this.observer.workerReaped(worker);
+    return step.done;
   }
 }

@@ -21,6 +21,13 @@ import { isUnexpected, toStatus } from './status.js';
 export type SessionCall = ServerDuplexStream<DecodedSessionRequest | MalformedMessage, SessionResponse>;
 type Seq = DecodedSessionRequest['seq'] | bigint;
 
+/**
+ * A burst of requests is answered in slices of this many milliseconds, so
+ * one busy stream cannot hold the event loop: the SFU's other streams and
+ * the flush slices get their turn.
+ */
+const PUMP_SLICE_MS = 2;
+
 export class Session {
   private clientId = `anon-${randomUUID()}`;
   private named = false;
@@ -28,6 +35,9 @@ export class Session {
   private busy = false;
   private holds = 0;
   private inputEnded = false;
+  private deferred = false;
+  /** End of this turn's slice (performance.now()); 0 when no slice is open. */
+  private sliceEnd = 0;
   private closed = false;
 
   constructor(
@@ -59,7 +69,12 @@ export class Session {
   }
 
   private pump(): void {
+    if (this.deferred) return;
     while (!this.busy && !this.closed && this.backlog.length > 0) {
+      if (!this.inSlice()) {
+        this.defer();
+        return;
+      }
       const req = this.backlog.shift()!;
       const response = this.handle(req);
       if (response instanceof Promise) {
@@ -123,6 +138,33 @@ export class Session {
     this.logger.info({ clientId, previous: this.clientId, adoptedGuards }, 'session hello');
     this.clientId = clientId;
     return { adoptedGuards };
+  }
+
+  /**
+   * One socket read can hand us dozens of requests, each in its own 'data'
+   * event: the first of an event-loop turn opens a slice, and once the slice
+   * is used up the rest wait for the next turn. The first always goes
+   * through, so a slow clock or a long GC cannot stop progress.
+   */
+  private inSlice(): boolean {
+    const now = performance.now();
+    if (this.sliceEnd === 0) {
+      this.sliceEnd = now + PUMP_SLICE_MS;
+      setImmediate(() => (this.sliceEnd = 0));
+      return true;
+    }
+    return now < this.sliceEnd;
+  }
+
+  /** Lets the rest of the process (flush slices, other streams, timers) run before the backlog goes on. */
+  private defer(): void {
+    this.deferred = true;
+    this.hold();
+    setImmediate(() => {
+      this.deferred = false;
+      this.unhold();
+      this.pump();
+    });
   }
 
   private error(seq: Seq, err: unknown): SessionResponse {

@@ -132,6 +132,27 @@ describe('Session stream', () => {
     await s.end();
   });
 
+  it('answers a burst in slices, yielding between them, still once each and in order', async () => {
+    t = await startTestSidecar();
+    // every clock read is 10 ms later: the session yields to the event loop after each request
+    let clock = performance.now();
+    const now = vi.spyOn(performance, 'now').mockImplementation(() => (clock += 10));
+    try {
+      const s = new SessionDriver(t.client);
+      const pending = [];
+      for (let i = 0; i < 200; i++) {
+        pending.push(s.send(i % 2 === 0 ? activate(`P${i}`) : { stats: { stats: [trackStat(`P${i - 1}`, 'T', 0, sample())] } }));
+      }
+      await Promise.all(pending);
+      expect(s.responses.map((r) => Number(r.seq))).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      expect(s.responses.every((r) => !r.error)).toBe(true);
+      expect(s.responses.filter((r) => r.stats?.accepted === 1)).toHaveLength(100);
+      await s.end();
+    } finally {
+      now.mockRestore();
+    }
+  });
+
   it('counts stats for a participant without a worker as no_worker', async () => {
     t = await startTestSidecar();
     const s = new SessionDriver(t.client);
