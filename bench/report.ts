@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { FlushResult } from './flush.js';
+import type { FlushResult, FlushRound } from './flush.js';
 import type { IngestResult } from './ingest.js';
 import type { MemoryResult } from './memory.js';
 import { INGEST_MEASURE_MS, MEMORY_CYCLES, PARTICIPANTS, RSS_GROWTH_TOLERANCE, SCALE, TRACKS } from './settings.js';
@@ -89,27 +89,38 @@ function rows(r: BenchResults): Row[] {
     );
   }
   if (flush) {
+    const [cold, ...warm] = flush.rounds;
+    const worst = (pick: (r: FlushRound) => number) => Math.max(...warm.map(pick));
+    const stall = worst((r) => r.loopDelay.maxMs);
+    const p99 = worst((r) => r.ackDuringFlush.p99);
+    const rounds = `rounds 2–${flush.rounds.length}`;
     out.push(
       {
         scenario: '2 flush',
-        figure: `flush of ${n(flush.statsEmitted)} pending tracks, delivered (under ${n(flush.loadStatsPerSecond)} stats/s ingest)`,
-        measured: `${flush.flushSeconds.toFixed(2)} s`,
+        figure: `flush of ${n(flush.pendingTracks)} pending tracks, delivered (under ${n(flush.loadStatsPerSecond)} stats/s ingest; per round)`,
+        measured: flush.rounds.map((r) => `${r.flushSeconds.toFixed(2)} s`).join(', '),
         target: '',
-        pass: flush.delivered,
+        pass: flush.rounds.every((r) => r.delivered),
       },
       {
         scenario: '2 flush',
-        figure: 'longest event-loop stall during the flush',
-        measured: ms(flush.loopDelay.maxMs),
+        figure: `longest event-loop stall during the flush, steady state (worst of ${rounds})`,
+        measured: ms(stall),
         target: '< 20 ms',
-        pass: flush.loopDelay.maxMs < 20,
+        pass: stall < 20,
       },
       {
         scenario: '2 flush',
-        figure: 'Session ack p99 during the flush',
-        measured: ms(flush.ackDuringFlush.p99),
+        figure: `Session ack p99 during the flush, steady state (worst of ${rounds})`,
+        measured: ms(p99),
         target: '< 20 ms',
-        pass: flush.ackDuringFlush.p99 < 20,
+        pass: p99 < 20,
+      },
+      {
+        scenario: '2 flush',
+        figure: 'first flush after start (flush path not yet JIT-compiled): longest stall / ack p99',
+        measured: `${ms(cold!.loopDelay.maxMs)} / ${ms(cold!.ackDuringFlush.p99)}`,
+        target: '',
       },
     );
   }
