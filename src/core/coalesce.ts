@@ -38,13 +38,8 @@ export class TrackAggregate {
   private plis = 0;
   private firs = 0;
 
-  /**
-   * Per-layer sums in the first `layerCount` entries; a short array beats a
-   * Map for the usual one to three layers. Entries past the count are kept
-   * for reuse after a reset.
-   */
+  /** Per-layer sums; a short array beats a Map for the usual one to three layers. */
   private layers: AnalyticsVideoLayer[] | null = null;
-  private layerCount = 0;
 
   private scoreSum = 0;
   private minScore = 0;
@@ -54,8 +49,7 @@ export class TrackAggregate {
   /** Folds one stat in, in arrival order; returns false for an invalid stat (which adds nothing). */
   add(stat: StatSample): boolean {
     this.received++;
-    // keep the string we hold when it is the same (it nearly always is): the aggregate is long-lived, the new one is not
-    if (stat.mime !== this.mime) this.mime = stat.mime;
+    this.mime = stat.mime;
     if (!isValid(stat)) {
       this.invalid++;
       return false;
@@ -158,39 +152,6 @@ export class TrackAggregate {
     };
   }
 
-  /**
-   * Back to the state of a new aggregate, keeping its allocations: workers
-   * reuse a track's aggregate across flushes, which spares the garbage
-   * collector 100 000 dead aggregates per flush at full scale.
-   */
-  reset(): void {
-    this.received = 0;
-    this.invalid = 0;
-    this.mime = '';
-    this.startSeconds = GO_ZERO_SECONDS;
-    this.startNanos = 0;
-    this.endSeconds = GO_ZERO_SECONDS;
-    this.endNanos = 0;
-    this.rtt = 0;
-    this.jitter = 0;
-    this.primaryPackets = 0;
-    this.primaryBytes = 0;
-    this.retransmitPackets = 0;
-    this.retransmitBytes = 0;
-    this.paddingPackets = 0;
-    this.paddingBytes = 0;
-    this.packetsLost = 0;
-    this.packetsOutOfOrder = 0;
-    this.frames = 0;
-    this.nacks = 0;
-    this.plis = 0;
-    this.firs = 0;
-    this.layerCount = 0;
-    this.scoreSum = 0;
-    this.minScore = 0;
-    this.scoreCount = 0;
-  }
-
   private pushScore(score: number): void {
     let scores = this.scores;
     if (!scores) scores = this.scores = new Float32Array(INITIAL_SCORE_CAPACITY);
@@ -216,8 +177,7 @@ export class TrackAggregate {
 
   private addLayer(l: Readonly<AnalyticsVideoLayer>): void {
     const layers = (this.layers ??= []);
-    for (let i = 0; i < this.layerCount; i++) {
-      const sum = layers[i]!;
+    for (const sum of layers) {
       if (sum.layer === l.layer) {
         sum.packets = (sum.packets + l.packets) >>> 0;
         sum.bytes += l.bytes;
@@ -225,14 +185,7 @@ export class TrackAggregate {
         return;
       }
     }
-    const spare = layers[this.layerCount];
-    if (spare) {
-      spare.layer = l.layer;
-      spare.packets = l.packets;
-      spare.bytes = l.bytes;
-      spare.frames = l.frames;
-    } else layers.push({ layer: l.layer, packets: l.packets, bytes: l.bytes, frames: l.frames });
-    this.layerCount++;
+    layers.push({ layer: l.layer, packets: l.packets, bytes: l.bytes, frames: l.frames });
   }
 
   /**
@@ -241,10 +194,7 @@ export class TrackAggregate {
    */
   private topLayer(): AnalyticsVideoLayer | undefined {
     let top: AnalyticsVideoLayer | undefined;
-    for (let i = 0; i < this.layerCount; i++) {
-      const l = this.layers![i]!;
-      if (!top || l.layer > top.layer) top = l;
-    }
+    for (const l of this.layers ?? []) if (!top || l.layer > top.layer) top = l;
     return top && { ...top };
   }
 }

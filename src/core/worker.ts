@@ -32,16 +32,8 @@ export class StatsWorker implements WorkerIdentity {
   closedAt: number | null = null;
 
   private readonly guards = new GuardSet();
-  /**
-   * Aggregates per track, kept across flushes and reset rather than replaced
-   * (see TrackAggregate.reset); one that stayed empty for a whole interval
-   * is dropped at the flush, so a track that stopped reporting costs memory
-   * for one interval more at most.
-   */
-  private readonly upstream = new Map<string, TrackAggregate>();
-  private readonly downstream = new Map<string, TrackAggregate>();
-  /** Aggregates holding stats, in both maps. */
-  private pendingCount = 0;
+  private upstream = new Map<string, TrackAggregate>();
+  private downstream = new Map<string, TrackAggregate>();
 
   constructor(identity: WorkerIdentity) {
     this.roomId = identity.roomId;
@@ -60,7 +52,7 @@ export class StatsWorker implements WorkerIdentity {
 
   /** (track, direction) aggregates waiting for the next flush. */
   get pendingTracks(): number {
-    return this.pendingCount;
+    return this.upstream.size + this.downstream.size;
   }
 
   /** Takes a reference for the guard; false when it was already taken (or the id is empty). */
@@ -77,35 +69,31 @@ export class StatsWorker implements WorkerIdentity {
     return this.guards.holds(guardId);
   }
 
-  /** Aggregates held, pending or kept from the last interval: what the worker's memory scales with. */
-  get heldTracks(): number {
-    return this.upstream.size + this.downstream.size;
-  }
-
-  /** Whether the track has stats waiting for the next flush. */
   hasTrack(trackId: string, kind: StreamType): boolean {
-    return (this.aggregates(kind).get(trackId)?.received ?? 0) > 0;
+    return this.pending(kind).has(trackId);
   }
 
   /** Folds the stat into its track's aggregate; returns whether it was valid. */
   record(trackId: string, kind: StreamType, stat: StatSample): boolean {
-    const aggregates = this.aggregates(kind);
-    let aggregate = aggregates.get(trackId);
+    const pending = this.pending(kind);
+    let aggregate = pending.get(trackId);
     if (!aggregate) {
       aggregate = new TrackAggregate();
-      aggregates.set(trackId, aggregate);
+      pending.set(trackId, aggregate);
     }
-    if (aggregate.received === 0) this.pendingCount++;
     return aggregate.add(stat);
   }
 
-  /** One stamped stat per (track, direction) with stats since the last flush, upstream first. */
+  /** Swaps out the pending aggregates and returns one stamped stat per (track, direction), upstream first. */
   flush(timeStamp: Timestamp): AnalyticsStat[] {
-    if (this.upstream.size + this.downstream.size === 0) return [];
+    const upstream = this.upstream;
+    const downstream = this.downstream;
+    if (upstream.size + downstream.size === 0) return [];
+    this.upstream = new Map();
+    this.downstream = new Map();
     const out: AnalyticsStat[] = [];
-    this.collect(out, timeStamp, StreamType.UPSTREAM, this.upstream);
-    this.collect(out, timeStamp, StreamType.DOWNSTREAM, this.downstream);
-    this.pendingCount = 0;
+    this.collect(out, timeStamp, StreamType.UPSTREAM, upstream);
+    this.collect(out, timeStamp, StreamType.DOWNSTREAM, downstream);
     return out;
   }
 
@@ -127,7 +115,7 @@ export class StatsWorker implements WorkerIdentity {
     };
   }
 
-  private aggregates(kind: StreamType): Map<string, TrackAggregate> {
+  private pending(kind: StreamType): Map<string, TrackAggregate> {
     return kind === StreamType.DOWNSTREAM ? this.downstream : this.upstream;
   }
 
@@ -138,12 +126,7 @@ export class StatsWorker implements WorkerIdentity {
     perTrack: Map<string, TrackAggregate>,
   ): void {
     for (const [trackId, aggregate] of perTrack) {
-      if (aggregate.received === 0) {
-        perTrack.delete(trackId);
-        continue;
-      }
       const stat = aggregate.result();
-      aggregate.reset();
       stat.timeStamp = timeStamp;
       stat.trackId = trackId;
       stat.kind = kind;

@@ -289,21 +289,6 @@ describe('coalesce', () => {
       );
     });
 
-    it('equals the reference after a reset, whatever the aggregate held before (reuse across flushes)', () => {
-      fc.assert(
-        fc.property(fc.array(stat, { maxLength: 12 }), fc.array(stat, { minLength: 1, maxLength: 12 }), (before, after) => {
-          const agg = new TrackAggregate();
-          for (const s of before) agg.add(s);
-          agg.result();
-          agg.reset();
-          expect([agg.received, agg.invalid]).toEqual([0, 0]);
-          for (const s of after) agg.add(s);
-          expect(comparable(agg.result())).toEqual(comparable(referenceCoalesce(after)));
-        }),
-        { numRuns: 1500 },
-      );
-    });
-
     it('equals the reference on long runs of valid scores (median buffer growth)', () => {
       const valid = fc.record({
         score: fc.float({ min: Math.fround(0.5), max: 5, noNaN: true }),

@@ -182,28 +182,6 @@ describe('WorkerRegistry stats and flush', () => {
     expect(flushAll(r, 2).stats).toEqual([]);
   });
 
-  it("keeps a track's aggregate across flushes, each flush holding only its interval, and drops it after a silent one", () => {
-    const r = new WorkerRegistry({ ...limits, maxTracksPerWorker: 2 });
-    const worker = activate(r, 'g0').worker;
-    r.record([stat('TR_a', StreamType.UPSTREAM, { primaryPackets: 5 }), stat('TR_b')]);
-    expect(flushAll(r, 1).stats.map((s) => [s.trackId, s.streams[0]?.primaryPackets])).toEqual([
-      ['TR_a', 5],
-      ['TR_b', 1],
-    ]);
-    r.record([stat('TR_a', StreamType.UPSTREAM, { primaryPackets: 7 })]);
-    expect([worker.pendingTracks, worker.heldTracks]).toEqual([1, 2]);
-    // TR_b, silent for the interval, does not count against the limit
-    expect(r.record([stat('TR_c')]).accepted).toBe(1);
-    expect(() => r.record([stat('TR_d')])).toThrow(expect.objectContaining({ reason: 'track_limit' }));
-    expect(flushAll(r, 2).stats.map((s) => [s.trackId, s.streams[0]?.primaryPackets])).toEqual([
-      ['TR_a', 7],
-      ['TR_c', 1],
-    ]);
-    expect([worker.pendingTracks, worker.heldTracks]).toEqual([0, 2]);
-    expect(flushAll(r, 3).stats).toEqual([]);
-    expect(worker.heldTracks).toBe(0);
-  });
-
   it('still flushes late stats sent to a closed worker before it is reaped', () => {
     const r = new WorkerRegistry(limits);
     activate(r, 'g0');
