@@ -1,4 +1,4 @@
-/** The bench's results as JSON and as the markdown table docs/performance.md and the README show. */
+/** The bench's results as JSON and as the markdown table the README's Performance section shows. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
  * objects; uint64 through u64ToNumber so the validity check stays exact),
  * with no intermediate protobufjs message and no toObject pass. Profiling
  * the ingest bench showed protobufjs decode + toObject + from-wire taking
- * about half the sidecar's CPU (docs/performance.md).
+ * about half the sidecar's CPU (README, Performance).
  *
  * The result equals what proto-loader (LOADER_OPTIONS) and from-wire.ts give
  * for the same bytes, quirks included (fields dispatched by number whatever
