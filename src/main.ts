@@ -70,7 +70,11 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  const subHelp: Record<string, string> = { simulate: SIMULATE_HELP, loadgen: LOADGEN_HELP, 'dev-upstream': DEV_UPSTREAM_HELP };
+  const subHelp: Record<string, string> = {
+    simulate: SIMULATE_HELP,
+    loadgen: LOADGEN_HELP,
+    'dev-upstream': DEV_UPSTREAM_HELP,
+  };
   if (command !== undefined && subHelp[command] && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(`${subHelp[command]}\n`);
     return;

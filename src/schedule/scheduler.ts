@@ -84,7 +84,7 @@ export class FlushScheduler {
     const started = performance.now();
     const run = this.registry.beginFlush(this.now());
     const sliceMs = this.options.sliceMs ?? FLUSH_SLICE_MS;
-    for (let done = false; !done; ) {
+    for (let done = false; !done;) {
       const sliceEnd = performance.now() + sliceMs;
       do done = this.chunk(run);
       while (!done && performance.now() < sliceEnd);

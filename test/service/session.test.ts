@@ -141,7 +141,9 @@ describe('Session stream', () => {
       const s = new SessionDriver(t.client);
       const pending = [];
       for (let i = 0; i < 200; i++) {
-        pending.push(s.send(i % 2 === 0 ? activate(`P${i}`) : { stats: { stats: [trackStat(`P${i - 1}`, 'T', 0, sample())] } }));
+        pending.push(
+          s.send(i % 2 === 0 ? activate(`P${i}`) : { stats: { stats: [trackStat(`P${i - 1}`, 'T', 0, sample())] } }),
+        );
       }
       await Promise.all(pending);
       expect(s.responses.map((r) => Number(r.seq))).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
