@@ -41,8 +41,6 @@ export interface SchedulerOptions {
   /** in milliseconds */
   intervalMs: number;
   now?: () => number;
-  /** in milliseconds; default FLUSH_SLICE_MS */
-  sliceMs?: number;
 }
 
 export class FlushScheduler {
@@ -83,9 +81,8 @@ export class FlushScheduler {
   private async run(): Promise<FlushResult> {
     const started = performance.now();
     const run = this.registry.beginFlush(this.now());
-    const sliceMs = this.options.sliceMs ?? FLUSH_SLICE_MS;
     for (let done = false; !done;) {
-      const sliceEnd = performance.now() + sliceMs;
+      const sliceEnd = performance.now() + FLUSH_SLICE_MS;
       do done = this.chunk(run);
       while (!done && performance.now() < sliceEnd);
       if (!done) await yieldToEventLoop();
