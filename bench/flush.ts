@@ -8,15 +8,7 @@ import { Loadgen } from '../src/cli/loadgen.js';
 import type { LatencySummary } from '../src/cli/latency.js';
 import { BenchChild } from './child.js';
 import type { LoopDelay } from './ipc.js';
-import {
-  FLUSH_LOAD_STATS_PER_SECOND,
-  IN_FLIGHT,
-  PARTICIPANTS,
-  ROOM_SIZE,
-  STATS_PER_MESSAGE,
-  STREAMS,
-  TRACKS,
-} from './settings.js';
+import { FLUSH_LOAD_STATS_PER_SECOND, loadgenOptions, PARTICIPANTS, TRACKS } from './settings.js';
 
 /** One measured flush. */
 export interface FlushRound {
@@ -47,15 +39,7 @@ export async function flushScenario(env: Record<string, string>, log: (line: str
     SIDECAR_UPSTREAM: `grpc://${upstream.target}`,
     SIDECAR_FLUSH_INTERVAL: '1h',
   });
-  const loadgen = new Loadgen({
-    target: sidecar.target,
-    participants: PARTICIPANTS,
-    tracks: TRACKS,
-    statsPerMessage: STATS_PER_MESSAGE,
-    streams: STREAMS,
-    roomSize: ROOM_SIZE,
-    inFlight: IN_FLIGHT,
-  });
+  const loadgen = new Loadgen(loadgenOptions(sidecar.target));
   try {
     await loadgen.setup();
     const rounds: FlushRound[] = [];

@@ -5,17 +5,7 @@
  */
 import { Loadgen, type PhaseReport } from '../src/cli/loadgen.js';
 import { BenchChild } from './child.js';
-import {
-  IN_FLIGHT,
-  INGEST_MEASURE_MS,
-  INGEST_ROUNDS,
-  INGEST_WARMUP_MS,
-  PARTICIPANTS,
-  ROOM_SIZE,
-  STATS_PER_MESSAGE,
-  STREAMS,
-  TRACKS,
-} from './settings.js';
+import { INGEST_MEASURE_MS, INGEST_ROUNDS, INGEST_WARMUP_MS, loadgenOptions } from './settings.js';
 
 /** A measured window, with the load generator's own CPU use (1.0 = one core busy) to show it was not the limit. */
 export interface IngestMeasure extends PhaseReport {
@@ -31,15 +21,7 @@ export interface IngestResult {
 }
 
 async function measure(child: BenchChild, log: (line: string) => void, label: string): Promise<IngestMeasure> {
-  const loadgen = new Loadgen({
-    target: child.target,
-    participants: PARTICIPANTS,
-    tracks: TRACKS,
-    statsPerMessage: STATS_PER_MESSAGE,
-    streams: STREAMS,
-    roomSize: ROOM_SIZE,
-    inFlight: IN_FLIGHT,
-  });
+  const loadgen = new Loadgen(loadgenOptions(child.target));
   try {
     await loadgen.setup();
     await loadgen.ingest({ durationMs: INGEST_WARMUP_MS });

@@ -5,19 +5,10 @@
  * RSS after the first. Every RSS reading follows two full GCs in the sidecar.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Loadgen, type LoadgenOptions } from '../src/cli/loadgen.js';
+import { Loadgen } from '../src/cli/loadgen.js';
 import { BenchChild } from './child.js';
 import type { MemoryReading } from './ipc.js';
-import {
-  CHURN_PER_CYCLE,
-  IN_FLIGHT,
-  MEMORY_CYCLES,
-  PARTICIPANTS,
-  ROOM_SIZE,
-  STATS_PER_MESSAGE,
-  STREAMS,
-  TRACKS,
-} from './settings.js';
+import { CHURN_PER_CYCLE, loadgenOptions, MEMORY_CYCLES, PARTICIPANTS, STREAMS, TRACKS } from './settings.js';
 
 export interface CycleReading {
   rss: number;
@@ -51,22 +42,9 @@ export interface MemoryResult {
   upstreamReceived: number;
 }
 
-function options(target: string, participants: number, idPrefix?: string): LoadgenOptions {
-  return {
-    target,
-    participants,
-    tracks: TRACKS,
-    statsPerMessage: STATS_PER_MESSAGE,
-    streams: STREAMS,
-    roomSize: ROOM_SIZE,
-    inFlight: IN_FLIGHT,
-    ...(idPrefix ? { idPrefix } : {}),
-  };
-}
-
 /** Compiles the hot paths and fills the pools before the baseline, then leaves nothing behind. */
 async function warmUp(sidecar: BenchChild): Promise<void> {
-  const warm = new Loadgen(options(sidecar.target, Math.max(STREAMS, Math.round(PARTICIPANTS / 10)), 'warm_'));
+  const warm = new Loadgen(loadgenOptions(sidecar.target, Math.max(STREAMS, Math.round(PARTICIPANTS / 10)), 'warm_'));
   await warm.setup();
   await warm.ingest({ messages: warm.messagesPerRound * 3 });
   await warm.flush(true);
@@ -93,7 +71,7 @@ export async function memoryScenario(env: Record<string, string>, log: (line: st
     // churned-out workers are reaped by the next flush, so a steady state exists to compare against
     SIDECAR_CLOSE_WAIT: '0ms',
   });
-  const loadgen = new Loadgen(options(sidecar.target, PARTICIPANTS));
+  const loadgen = new Loadgen(loadgenOptions(sidecar.target));
   try {
     await warmUp(sidecar);
     await loadgen.hello();

@@ -1,4 +1,5 @@
 /** The bench's workload, as SPEC §9 states it; `BENCH_SCALE` shrinks participant counts for quick local runs (the table says so). */
+import type { LoadgenOptions } from '../src/cli/loadgen.js';
 
 export const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 if (!(SCALE > 0 && SCALE <= 1)) throw new Error(`BENCH_SCALE must be in (0, 1], got ${process.env.BENCH_SCALE}`);
@@ -32,3 +33,17 @@ export const CHURN_PER_CYCLE = 0.1;
 export const RSS_GROWTH_TOLERANCE = 0.05;
 
 export const ONLY = new Set((process.env.BENCH_ONLY ?? 'ingest,flush,memory').split(','));
+
+/** The load generator as every scenario drives it: the workload above against `target`. */
+export function loadgenOptions(target: string, participants = PARTICIPANTS, idPrefix?: string): LoadgenOptions {
+  return {
+    target,
+    participants,
+    tracks: TRACKS,
+    statsPerMessage: STATS_PER_MESSAGE,
+    streams: STREAMS,
+    roomSize: ROOM_SIZE,
+    inFlight: IN_FLIGHT,
+    ...(idPrefix ? { idPrefix } : {}),
+  };
+}

@@ -33,8 +33,8 @@ interface Pending {
 
 const SERVICE = 'telemetry.sidecar.v1.TelemetrySidecar';
 
-export class LoadStream {
-  readonly counts: StreamCounts = {
+export function zeroCounts(): StreamCounts {
+  return {
     messagesSent: 0,
     statsSent: 0,
     statsAcked: 0,
@@ -45,6 +45,10 @@ export class LoadStream {
     activations: 0,
     releases: 0,
   };
+}
+
+export class LoadStream {
+  readonly counts: StreamCounts = zeroCounts();
   /** The first StreamError or stream failure, for the report. */
   firstError: string | undefined;
   private readonly call: ClientDuplexStream<Buffer, SessionResponse__Output>;

@@ -16,7 +16,7 @@ import type { FlushResponse__Output } from '../generated/telemetry/sidecar/v1/Fl
 import { loadPackageDefinition } from '../wire/protos.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { buildPlan, type PlanOptions, type StreamPlan } from './loadgen-plan.js';
-import { LoadStream, type StreamCounts } from './loadgen-stream.js';
+import { LoadStream, zeroCounts, type StreamCounts } from './loadgen-stream.js';
 
 export const LOADGEN_HELP = `telemetry-sidecar loadgen [options]
   --target HOST:PORT       sidecar gRPC address (default 127.0.0.1:50151)
@@ -192,17 +192,7 @@ export class Loadgen {
   }
 
   totals(): StreamCounts {
-    const sum: StreamCounts = {
-      messagesSent: 0,
-      statsSent: 0,
-      statsAcked: 0,
-      accepted: 0,
-      invalid: 0,
-      noWorker: 0,
-      streamErrors: 0,
-      activations: 0,
-      releases: 0,
-    };
+    const sum = zeroCounts();
     for (const s of this.streams) {
       for (const key of Object.keys(sum) as (keyof StreamCounts)[]) sum[key] += s.counts[key];
     }

@@ -8,10 +8,11 @@ import type { ServiceDefinition } from '@grpc/grpc-js';
 import { AnalyticsStats as LkStats } from '@livekit/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AnalyticsStat, AnalyticsStream, Timestamp } from '../../src/core/analytics.js';
+import type { AnalyticsStat, Timestamp } from '../../src/core/analytics.js';
 import { encodeAnalyticsStatsEntry } from '../../src/wire/analytics-encoder.js';
 import { loadPackageDefinition } from '../../src/wire/protos.js';
 import { toLivekitStat } from '../../src/wire/to-livekit.js';
+import { analyticsStream } from '../helpers/arbitraries.js';
 
 const livekitBytes = (stats: AnalyticsStat[]) =>
   Buffer.from(new LkStats({ stats: stats.map(toLivekitStat) }).toBinary());
@@ -42,26 +43,7 @@ const text = fc.oneof(
   fc.constantFrom('', 'x'.repeat(127), 'x'.repeat(128), 'é'.repeat(42), '€'.repeat(43), 'x'.repeat(20_000)),
 );
 
-const stream: fc.Arbitrary<AnalyticsStream> = fc.record({
-  ssrc: u32,
-  primaryPackets: u32,
-  primaryBytes: u64,
-  retransmitPackets: u32,
-  retransmitBytes: u64,
-  paddingPackets: u32,
-  paddingBytes: u64,
-  packetsLost: u32,
-  frames: u32,
-  rtt: u32,
-  jitter: u32,
-  nacks: u32,
-  plis: u32,
-  firs: u32,
-  videoLayers: fc.array(fc.record({ layer: i32, packets: u32, bytes: u64, frames: u32 }), { maxLength: 3 }),
-  startTime: timestamp,
-  endTime: timestamp,
-  packetsOutOfOrder: u32,
-});
+const stream = analyticsStream({ u32, u64, timestamp, layer: i32 });
 
 const stat: fc.Arbitrary<AnalyticsStat> = fc.record({
   id: text,
