@@ -64,6 +64,16 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGINT', stop);
 }
 
+/** A subcommand that runs to completion: its failure is one line on stderr and exit code 1. */
+async function client(command: string, run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    process.stderr.write(`telemetry-sidecar ${command}: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
@@ -79,24 +89,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${subHelp[command]}\n`);
     return;
   }
-  if (command === 'simulate') {
-    try {
-      await runSimulate(rest);
-    } catch (err) {
-      process.stderr.write(`telemetry-sidecar simulate: ${(err as Error).message}\n`);
-      process.exit(1);
-    }
-    return;
-  }
-  if (command === 'loadgen') {
-    try {
-      await runLoadgen(rest);
-    } catch (err) {
-      process.stderr.write(`telemetry-sidecar loadgen: ${(err as Error).message}\n`);
-      process.exit(1);
-    }
-    return;
-  }
+  if (command === 'simulate') return client(command, () => runSimulate(rest));
+  if (command === 'loadgen') return client(command, () => runLoadgen(rest));
   if (command === 'dev-upstream') {
     try {
       const upstream = await runDevUpstream(rest);

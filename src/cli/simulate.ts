@@ -47,21 +47,30 @@ export async function runSimulate(argv: string[], log: (line: string) => void = 
   const client = createSidecarClient(values.target, token ? { token } : {});
   const call = client.Session();
   let seq = 0;
-  const waiting = new Map<number, (r: SessionResponse__Output) => void>();
+  const waiting = new Map<number, { answer: (r: SessionResponse__Output) => void; fail: (err: Error) => void }>();
   call.on('data', (r: SessionResponse__Output) => {
-    waiting.get(Number(r.seq))?.(r);
+    waiting.get(Number(r.seq))?.answer(r);
     waiting.delete(Number(r.seq));
   });
-  const closed = new Promise<void>((resolve, reject) => {
+  let failure: Error | undefined;
+  const closed = new Promise<void>((resolve) => {
     call.on('end', resolve);
-    call.on('error', reject);
+    // a stream that fails (sidecar unreachable, stopped) fails every request still waiting
+    call.on('error', (err: Error) => {
+      failure = err;
+      for (const w of waiting.values()) w.fail(err);
+      waiting.clear();
+      resolve();
+    });
   });
   const send = (req: Omit<SessionRequest, 'seq'>) =>
     new Promise<SessionResponse__Output>((resolve, reject) => {
+      if (failure) return reject(failure);
       const n = ++seq;
-      waiting.set(n, (r) =>
-        r.error ? reject(new Error(`sidecar: ${r.error.message} (code ${r.error.code})`)) : resolve(r),
-      );
+      waiting.set(n, {
+        answer: (r) => (r.error ? reject(new Error(`sidecar: ${r.error.message} (code ${r.error.code})`)) : resolve(r)),
+        fail: reject,
+      });
       call.write({ ...req, seq: n });
     });
 
@@ -113,6 +122,7 @@ export async function runSimulate(argv: string[], log: (line: string) => void = 
     }
     call.end();
     await closed;
+    if (failure) throw failure;
   } finally {
     client.close();
   }
