@@ -6,6 +6,7 @@
  *   BENCH_SCALE=0.1   a tenth of the participants, for a quick look (the table says so)
  *   BENCH_ONLY=ingest,flush,memory   a subset of the scenarios
  *   BENCH_CPU_PROF=DIR   --cpu-prof every sidecar child into DIR
+ *   BENCH_MEMORY_CYCLES=200   a longer churn soak in the memory scenario (default 20)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -27,7 +27,10 @@ export const INGEST_ROUNDS = 2;
 export const FLUSH_LOAD_STATS_PER_SECOND = Math.round(20_000 * SCALE);
 
 /** Memory: flush cycles with churn, and the share of participants that leave and rejoin per cycle. */
-export const MEMORY_CYCLES = 20;
+export const MEMORY_CYCLES = Number(process.env.BENCH_MEMORY_CYCLES ?? '20');
+if (!(Number.isInteger(MEMORY_CYCLES) && MEMORY_CYCLES >= 2)) {
+  throw new Error(`BENCH_MEMORY_CYCLES must be a whole number ≥ 2, got ${process.env.BENCH_MEMORY_CYCLES}`);
+}
 export const CHURN_PER_CYCLE = 0.1;
 /** RSS after the last cycle may exceed RSS after the first by at most this share before we call it growth. */
 export const RSS_GROWTH_TOLERANCE = 0.05;
