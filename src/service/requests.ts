@@ -8,8 +8,6 @@ import { SidecarError } from '../core/errors.js';
 import type { ActivateInput, ReleaseInput, TrackStatInput } from '../core/registry.js';
 import type { ActivateRequest__Output } from '../generated/telemetry/sidecar/v1/ActivateRequest.js';
 import type { ReleaseRequest__Output } from '../generated/telemetry/sidecar/v1/ReleaseRequest.js';
-import type { TrackStat__Output } from '../generated/telemetry/sidecar/v1/TrackStat.js';
-import { toStatSample } from '../wire/from-wire.js';
 import type { DecodedTrackStat } from '../wire/session-decoder.js';
 
 /** Ids are 1–256 bytes (SPEC §2): bounded memory per key and per log line. */
@@ -68,18 +66,13 @@ export interface TrackStatEntry extends TrackStatInput {
 }
 
 /** The fields validation reads, common to proto-loader's TrackStat and the hand decoder's. */
-interface WireTrackStat<S> {
+export interface WireTrackStat<S> {
   readonly roomId: string;
   readonly participantId: string;
   readonly trackId: string;
   readonly kind: number;
   readonly stat: S | null;
   readonly country: string;
-}
-
-/** proto-loader TrackStats (the reference path; the service decodes with session-decoder.ts). */
-export function toTrackStatInputs(stats: readonly TrackStat__Output[]): TrackStatEntry[] {
-  return validateTrackStats(stats, toStatSample);
 }
 
 /** TrackStats from the hand decoder, whose stats are already in the core's shape. */
@@ -89,7 +82,12 @@ export function toDecodedTrackStatInputs(stats: readonly DecodedTrackStat[]): Tr
 
 const asIs = (stat: StatSample): StatSample => stat;
 
-function validateTrackStats<S>(
+/**
+ * Checks and converts TrackStats whatever decoded them: the hand decoder's
+ * stats are already in the core's shape, proto-loader's (the reference the
+ * decoder is tested against) go through `toSample`.
+ */
+export function validateTrackStats<S>(
   stats: readonly WireTrackStat<S>[],
   toSample: (stat: S) => StatSample,
 ): TrackStatEntry[] {

@@ -6,7 +6,7 @@
  * the ingest bench showed protobufjs decode + toObject + from-wire taking
  * about half the sidecar's CPU (README, Performance).
  *
- * The result equals what proto-loader (LOADER_OPTIONS) and from-wire.ts give
+ * The result equals what proto-loader (LOADER_OPTIONS) and test/helpers/from-wire.ts give
  * for the same bytes, quirks included (fields dispatched by number whatever
  * their wire type, the last of several oneof members named in `request`,
  * a repeated sub-message replacing rather than merging); the reader is a

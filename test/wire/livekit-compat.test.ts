@@ -3,7 +3,7 @@ import { AnalyticsStat as LkStat, StreamType as LkStreamType } from '@livekit/pr
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { isValid } from '../../src/core/validity.js';
-import { toStatSample } from '../../src/wire/from-wire.js';
+import { toStatSample } from '../helpers/from-wire.js';
 import { ANALYTICS_PROTO, LOADER_OPTIONS, protoDir } from '../../src/wire/protos.js';
 import { toJsonLine, toLivekitStat } from '../../src/wire/to-livekit.js';
 import type { AnalyticsStat as CoreStat } from '../../src/core/analytics.js';

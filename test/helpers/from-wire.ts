@@ -1,4 +1,8 @@
-/** proto-loader objects (Long for 64-bit fields) to the core's plain-number shapes. */
+/**
+ * proto-loader objects (Long for 64-bit fields) to the core's plain-number
+ * shapes: the reference the hand decoder (src/wire/session-decoder.ts) is
+ * tested against.
+ */
 import type { Long } from '@grpc/proto-loader';
 import {
   u64ToNumber,
@@ -6,10 +10,10 @@ import {
   type AnalyticsVideoLayer,
   type StatSample,
   type Timestamp,
-} from '../core/analytics.js';
-import type { AnalyticsStat__Output } from '../generated/livekit/AnalyticsStat.js';
-import type { AnalyticsStream__Output } from '../generated/livekit/AnalyticsStream.js';
-import type { Timestamp__Output } from '../generated/google/protobuf/Timestamp.js';
+} from '../../src/core/analytics.js';
+import type { AnalyticsStat__Output } from '../../src/generated/livekit/AnalyticsStat.js';
+import type { AnalyticsStream__Output } from '../../src/generated/livekit/AnalyticsStream.js';
+import type { Timestamp__Output } from '../../src/generated/google/protobuf/Timestamp.js';
 
 /** uint64 → number with the top bit kept exact (see u64ToNumber). */
 export function u64(value: Long | number | string): number {
