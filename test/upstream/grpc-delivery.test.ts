@@ -89,7 +89,10 @@ describe('gRPC upstream delivery', () => {
     const u = await upstream({ port });
     await vi.waitFor(() => expect(u.received).toHaveLength(n), { timeout: 5000 });
     expect(new Set(u.received.map((s) => s.id)).size).toBe(n);
-    expect((await scrape(httpPort)).value('telemetry_sidecar_upstream_queue_stats')).toBe(0);
+    // the upstream has the stats before the sidecar has the call's OK: the queue empties just after
+    await vi.waitFor(async () =>
+      expect((await scrape(httpPort)).value('telemetry_sidecar_upstream_queue_stats')).toBe(0),
+    );
   });
 
   it.each(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'ABORTED', 'INTERNAL', 'UNKNOWN'] as const)(
