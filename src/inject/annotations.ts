@@ -5,6 +5,7 @@
  */
 import {
   checkSettings,
+  isUnset,
   parseCpu,
   parseDuration,
   parseImage,
@@ -115,7 +116,8 @@ export function resolveSettings(
     if (!name.startsWith(PREFIX) || name === INJECT_KEY) continue;
     const apply = OVERRIDES.get(name.slice(PREFIX.length));
     if (apply === undefined) unknown.push(name);
-    else apply(settings, value.trim(), name);
+    // empty means "not set", as for the sidecar's env vars; except that an empty Secret turns auth off
+    else if (!isUnset(value) || name === `${PREFIX}grpc-token-secret`) apply(settings, value.trim(), name);
   }
   return { settings: checkSettings(settings, (key) => CHECKED_ANNOTATIONS[key]), unknown };
 }

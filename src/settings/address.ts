@@ -19,7 +19,7 @@ const HOSTNAME =
 function portNumber(raw: string, min: number, why: string): number {
   const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
   if (!(n >= min && n <= MAX_PORT))
-    throw new InvalidValue(`expected a port ${min}-${MAX_PORT}${why}, got ${quote(raw)}`);
+    throw new InvalidValue(`must be a port number ${min}-${MAX_PORT}${why}, got ${quote(raw)}`);
   return n;
 }
 
@@ -37,7 +37,7 @@ function parseAddress(raw: string, parsePort: Parser<number>): Address {
   const valid =
     m && host !== undefined && (v6 !== undefined ? isIPv6(v6) : host === '' || isIPv4(host) || HOSTNAME.test(host));
   if (!m || !valid) {
-    throw new InvalidValue(`expected host:port such as 127.0.0.1:50151 or [::1]:50151, got ${quote(raw)}`);
+    throw new InvalidValue(`must be host:port such as 127.0.0.1:50151 or [::1]:50151, got ${quote(raw)}`);
   }
   return { host: host === '' ? '0.0.0.0' : host!, port: parsePort(m[3]!) };
 }

@@ -22,7 +22,7 @@ export function durationMs(opts: { allowZero?: boolean } = {}): Parser<number> {
     const unit = m?.[2] === undefined ? undefined : UNIT_MS[m[2]];
     if (!m || unit === undefined) {
       throw new InvalidValue(
-        `expected a duration with a unit (ms, s, m, h) such as 500ms, 30s or 3m, got ${quote(raw)}`,
+        `must be a duration with a unit (ms, s, m, h) such as 500ms, 30s or 3m, got ${quote(raw)}`,
       );
     }
     const ms = Number(m[1]) * unit;

@@ -16,6 +16,6 @@ export function isLogLevel(level: string): boolean {
 }
 
 export const logLevel: Parser<string> = (raw) => {
-  if (!isLogLevel(raw)) throw new InvalidValue(`expected one of ${LOG_LEVELS.join(', ')}, got ${quote(raw)}`);
+  if (!isLogLevel(raw)) throw new InvalidValue(`must be one of ${LOG_LEVELS.join(', ')}, got ${quote(raw)}`);
   return raw;
 };

@@ -4,14 +4,14 @@ import type { Parser } from './parse.js';
 
 function wholeNumber(raw: string, what: string): number {
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n)) throw new InvalidValue(`expected ${what}, got ${quote(raw)}`);
+  if (!Number.isSafeInteger(n)) throw new InvalidValue(`must be ${what}, got ${quote(raw)}`);
   return n;
 }
 
 /** 1, 2, 3 ... */
 export const positiveInt: Parser<number> = (raw) => {
   const n = wholeNumber(raw, 'a positive whole number');
-  if (n < 1) throw new InvalidValue(`expected a positive whole number, got ${quote(raw)}`);
+  if (n < 1) throw new InvalidValue(`must be a positive whole number, got ${quote(raw)}`);
   return n;
 };
 

@@ -13,7 +13,7 @@ export type Parser<T> = (raw: string) => T;
 function asText(raw: unknown): string {
   if (typeof raw === 'string') return raw.trim();
   if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
-  throw new InvalidValue(`expected a string, got ${JSON.stringify(raw) ?? String(raw)}`);
+  throw new InvalidValue(`must be a string, got ${JSON.stringify(raw) ?? String(raw)}`);
 }
 
 /** The parsed value, or undefined when the value is absent or empty. Throws SettingError naming `setting`. */

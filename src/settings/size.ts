@@ -26,7 +26,7 @@ export const byteSize: Parser<number> = (raw) => {
   const unit = m?.[2] === undefined ? undefined : UNIT_BYTES[m[2]];
   if (!m || unit === undefined) {
     throw new InvalidValue(
-      `expected a size such as 268435456, 64Mi or 1Gi (Ki Mi Gi Ti, or k M G T), got ${quote(raw)}`,
+      `must be a size such as 268435456, 64Mi or 1Gi (Ki Mi Gi Ti, or k M G T), got ${quote(raw)}`,
     );
   }
   const bytes = Number(m[1]) * unit;

@@ -21,5 +21,5 @@ export const upstream: Parser<Upstream> = (raw) => {
       // fall through to the message that lists every form
     }
   }
-  throw new InvalidValue(`expected file:PATH, stdout:, grpc://host:port or grpcs://host:port, got ${quote(raw)}`);
+  throw new InvalidValue(`must be file:PATH, stdout:, grpc://host:port or grpcs://host:port, got ${quote(raw)}`);
 };
