@@ -2,14 +2,16 @@
 /**
  * Entry point: `telemetry-sidecar [serve] [flags]` runs the sidecar;
  * `simulate` runs the example SFU client against one; `loadgen` measures it. Bad configuration
- * stops startup with one line naming the setting, exit code 2.
+ * — a value, a file a setting names, a port that cannot be bound — stops startup with one
+ * line naming the setting, exit code 2 (docs/configuration.md).
  */
 import { startSidecar, type Sidecar } from './app.js';
 import { DEV_UPSTREAM_HELP, runDevUpstream } from './cli/dev-upstream.js';
 import { LOADGEN_HELP, runLoadgen } from './cli/loadgen.js';
 import { runSimulate, SIMULATE_HELP } from './cli/simulate.js';
 import { runInjectWebhook } from './inject/cli.js';
-import { ConfigError, configHelp, loadConfig } from './config.js';
+import { configHelp, loadConfig } from './config.js';
+import { SettingError } from './settings/index.js';
 
 const HELP = `telemetry-sidecar: coalesces SFU track stats as LiveKit's statsworker does and ships them upstream.
 
@@ -21,7 +23,8 @@ Usage:
   telemetry-sidecar inject-webhook [..] run the Kubernetes sidecar-injection webhook (see inject-webhook --help)
   telemetry-sidecar --help
 
-Settings (flag, env var, meaning):
+Settings (flag, env var, meaning). Durations: 500ms, 30s, 3m, 1h; sizes: bytes, 64Mi, 1Gi;
+an empty value means unset. See docs/configuration.md.
 ${configHelp()}
 
 ${SIMULATE_HELP}
@@ -31,8 +34,10 @@ ${LOADGEN_HELP}
 ${DEV_UPSTREAM_HELP}
 `;
 
-/** Exit codes: 0 clean, 1 failure, 2 bad configuration or usage. */
+/** Exit codes: 0 clean, 1 failure, 2 bad configuration or usage (a SettingError). */
 const EXIT_USAGE = 2;
+
+const exitCodeOf = (err: unknown) => (err instanceof SettingError ? EXIT_USAGE : 1);
 
 async function serve(argv: string[]): Promise<void> {
   let sidecar: Sidecar;
@@ -40,9 +45,8 @@ async function serve(argv: string[]): Promise<void> {
     const config = loadConfig({ env: process.env, argv });
     sidecar = await startSidecar(config);
   } catch (err) {
-    const usage = err instanceof ConfigError;
     process.stderr.write(`telemetry-sidecar: ${(err as Error).message}\n`);
-    process.exit(usage ? EXIT_USAGE : 1);
+    process.exit(exitCodeOf(err));
   }
   let signalled = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -64,13 +68,13 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-/** A subcommand that runs to completion: its failure is one line on stderr and exit code 1. */
+/** A subcommand that runs to completion: its failure is one line on stderr, exit code 2 for a bad option, else 1. */
 async function client(command: string, run: () => Promise<unknown>): Promise<void> {
   try {
     await run();
   } catch (err) {
     process.stderr.write(`telemetry-sidecar ${command}: ${(err as Error).message}\n`);
-    process.exit(1);
+    process.exit(exitCodeOf(err));
   }
 }
 

@@ -17,9 +17,16 @@ function read(setting: string, path: string): Buffer {
   }
 }
 
+/** The token a readable file holds, trimmed; a missing or empty file is an error naming the setting. */
+export function readTokenFile(setting: string, path: string): string {
+  const token = read(setting, path).toString('utf8').trim();
+  if (token === '') throw new SettingError(setting, `${path} is empty`);
+  return token;
+}
+
 /** A readable file holding a non-empty token. */
 export function checkTokenFile(setting: string, path: string): void {
-  if (read(setting, path).toString('utf8').trim() === '') throw new SettingError(setting, `${path} is empty`);
+  readTokenFile(setting, path);
 }
 
 /** A readable PEM file of one or more X.509 certificates (a CA bundle or a chain); returns them. */

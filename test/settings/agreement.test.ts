@@ -24,8 +24,7 @@ function outcome(run: () => unknown): Outcome {
   }
 }
 
-const sidecarEnv = (env: Record<string, string>) =>
-  loadConfig({ env, argv: [], memoryLimitBytes: () => undefined });
+const sidecarEnv = (env: Record<string, string>) => loadConfig({ env, argv: [], memoryLimitBytes: () => undefined });
 const sidecarFlag = (flag: string, value: string) =>
   loadConfig({ env: {}, argv: [`--${flag}=${value}`], memoryLimitBytes: () => undefined });
 const webhookEnv = (env: Record<string, string>) => parseWebhookArgs([], env);
