@@ -151,7 +151,7 @@ const SETTINGS = {
     env: 'LOG_LEVEL',
     default: 'info',
     parse: logLevel,
-    help: 'fatal | error | warn | info | debug | trace | silent',
+    help: 'trace | debug | info | warn | error | fatal | silent',
   },
 } satisfies Record<string, Setting<unknown>>;
 

@@ -3,10 +3,10 @@ import { pino } from 'pino';
 import { InvalidValue, quote } from './errors.js';
 import type { Parser } from './parse.js';
 
-/** Most to least severe, then `silent`. */
+/** Least to most severe, then `silent`. */
 export const LOG_LEVELS: readonly string[] = Object.freeze([
   ...Object.entries(pino.levels.values)
-    .sort(([, a], [, b]) => b - a)
+    .sort(([, a], [, b]) => a - b)
     .map(([name]) => name),
   'silent',
 ]);

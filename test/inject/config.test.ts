@@ -57,7 +57,7 @@ describe('webhook flags and env', () => {
     [[], { INJECT_CERT_RELOAD_INTERVAL: '5' }, 'INJECT_CERT_RELOAD_INTERVAL: must be a duration with a unit'],
     [[], { INJECT_CERT_RELOAD_INTERVAL: '0s' }, 'INJECT_CERT_RELOAD_INTERVAL: must be greater than zero'],
     [['--cert-reload-interval', '1000h'], {}, '--cert-reload-interval: must be at most 2147483647ms'],
-    [[], { LOG_LEVEL: 'chatty' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],
+    [[], { LOG_LEVEL: 'chatty' }, 'LOG_LEVEL: must be one of trace, debug, info, warn, error, fatal, silent'],
     [['--bogus'], {}, '--bogus: unknown option (see --help)'],
     [['--listen-addr'], {}, '--listen-addr: needs a value'],
   ])('stops on %j %j with one line naming the setting', (argv, env, message) => {
