@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import {
   address,
   byteSize,
+  checkAppendableFile,
   checkCertificates,
   checkKeyPair,
   checkTokenFile,
@@ -239,11 +240,12 @@ export function settingName(config: Readonly<Config>, key: SettingKey): string {
 
 /**
  * Checks the files the config names before anything starts: tokens readable
- * and non-empty, PEM files parseable, the client key matching its certificate.
- * Throws SettingError naming the setting (exit code 2).
+ * and non-empty, PEM files parseable, the client key matching its certificate,
+ * the NDJSON file writable. Throws SettingError naming the setting (exit code 2).
  */
 export function checkConfigFiles(config: Readonly<Config>): void {
   const name = (key: SettingKey) => settingName(config, key);
+  if (config.upstream.kind === 'file') checkAppendableFile(name('upstream'), config.upstream.path);
   if (config.grpcTokenFile) checkTokenFile(name('grpcTokenFile'), config.grpcTokenFile);
   if (config.upstreamTokenFile) checkTokenFile(name('upstreamTokenFile'), config.upstreamTokenFile);
   if (config.upstreamCaFile) checkCertificates(name('upstreamCaFile'), config.upstreamCaFile);

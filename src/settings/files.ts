@@ -4,7 +4,8 @@
  * the setting, instead of failing (or retrying forever) on first use.
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { SettingError } from './errors.js';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
@@ -58,5 +59,15 @@ export function checkKeyPair(cert: { setting: string; path: string }, key: { set
   const privateKey = checkPrivateKey(key.setting, key.path);
   if (leaf && !leaf.checkPrivateKey(privateKey)) {
     throw new SettingError(key.setting, `${key.path} is not the private key of ${cert.path} (${cert.setting})`);
+  }
+}
+
+/** A file that can be appended to, its directory created if needed (the NDJSON sink's). */
+export function checkAppendableFile(setting: string, path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    closeSync(openSync(path, 'a'));
+  } catch (err) {
+    throw new SettingError(setting, `cannot write ${path}: ${(err as Error).message}`);
   }
 }

@@ -15,7 +15,14 @@ export {
 } from './address.js';
 export { isLogLevel, LOG_LEVELS, logLevel } from './log-level.js';
 export { upstream, type Upstream } from './upstream.js';
-export { checkCertificates, checkKeyPair, checkPrivateKey, checkTokenFile, readTokenFile } from './files.js';
+export {
+  checkAppendableFile,
+  checkCertificates,
+  checkKeyPair,
+  checkPrivateKey,
+  checkTokenFile,
+  readTokenFile,
+} from './files.js';
 export {
   flagOf,
   helpRows,
