@@ -126,7 +126,7 @@ describe('SPEC §8 metrics', () => {
     metrics.guardOp('release', 'closed');
     metrics.guardOp('release', 'not_found');
     const s = await scrape(server.port);
-    expect(s.series('telemetry_sidecar_guard_ops_total')).toHaveLength(4);
+    expect(s.series('telemetry_sidecar_guard_ops_total')).toHaveLength(8);
     expect(s.value('telemetry_sidecar_guard_ops_total', { op: 'activate', result: 'created' })).toBe(2);
     expect(s.value('telemetry_sidecar_guard_ops_total', { op: 'activate', result: 'reused' })).toBe(1);
     expect(s.value('telemetry_sidecar_guard_ops_total', { op: 'release', result: 'closed' })).toBe(1);
