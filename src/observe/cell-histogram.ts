@@ -54,19 +54,25 @@ export class CellHistogram extends Histogram {
     help: string;
     type: 'histogram';
     aggregator: 'sum';
-    values: { value: number; labels: Record<string, string | number>; metricName: string }[];
+    values: {
+      value: number;
+      labels: { le?: number | string };
+      sharedLabels: Readonly<Record<string, string>>;
+      metricName: string;
+    }[];
   }> {
     const { name, help, buckets } = this.spec;
     const values = [];
-    for (const { labels, counts } of this.series()) {
+    // prom-client's own shape: `le` in labels, the series' labels as sharedLabels
+    for (const { labels: sharedLabels, counts } of this.series()) {
       let cumulative = 0;
       for (const [i, le] of buckets.entries()) {
         cumulative += counts.counts[i] ?? 0;
-        values.push({ value: cumulative, labels: { ...labels, le }, metricName: `${name}_bucket` });
+        values.push({ value: cumulative, labels: { le }, sharedLabels, metricName: `${name}_bucket` });
       }
-      values.push({ value: counts.count, labels: { ...labels, le: '+Inf' }, metricName: `${name}_bucket` });
-      values.push({ value: counts.sum, labels: { ...labels }, metricName: `${name}_sum` });
-      values.push({ value: counts.count, labels: { ...labels }, metricName: `${name}_count` });
+      values.push({ value: counts.count, labels: { le: '+Inf' }, sharedLabels, metricName: `${name}_bucket` });
+      values.push({ value: counts.sum, labels: {}, sharedLabels, metricName: `${name}_sum` });
+      values.push({ value: counts.count, labels: {}, sharedLabels, metricName: `${name}_count` });
     }
     return { name, help, type: 'histogram', aggregator: 'sum', values };
   }
