@@ -17,7 +17,7 @@ import {
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import type { Address } from '../config.js';
+import type { Address } from '../settings/index.js';
 import type { ActivateRequest__Output } from '../generated/telemetry/sidecar/v1/ActivateRequest.js';
 import type { FlushRequest__Output } from '../generated/telemetry/sidecar/v1/FlushRequest.js';
 import type { ListWorkersRequest__Output } from '../generated/telemetry/sidecar/v1/ListWorkersRequest.js';
