@@ -26,7 +26,7 @@ export const INJECTED_LABEL = `${PREFIX}injected`;
 
 type Apply = (s: SidecarSettings, value: string, name: string) => void;
 
-/** Annotation suffix → how it changes the settings. The README's table is built from these names. */
+/** Annotation suffix → how it changes the settings (docs/configuration.md lists them with their parsers). */
 // A Map, not an object literal, so `telemetry-sidecar/constructor` cannot reach Object.prototype.
 const OVERRIDES: ReadonlyMap<string, Apply> = new Map<string, Apply>(
   Object.entries({
