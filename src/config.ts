@@ -18,6 +18,7 @@ import {
   duration,
   helpRows,
   loadSettings,
+  LOG_LEVELS,
   logLevel,
   path,
   positiveDuration,
@@ -152,7 +153,7 @@ const SETTINGS = {
     env: 'LOG_LEVEL',
     default: 'info',
     parse: logLevel,
-    help: 'trace | debug | info | warn | error | fatal | silent',
+    help: LOG_LEVELS.join(' | '),
   },
 } satisfies Record<string, Setting<unknown>>;
 
