@@ -3,7 +3,7 @@
  * code can count is in it, every listed series is at 0 on the first scrape
  * (so increase() sees the first drop), and docs/metrics.md documents each.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamType, type AnalyticsStat } from '../../src/core/analytics.js';
@@ -82,6 +82,18 @@ describe('the drop reasons list', () => {
         .sort(),
     ).toEqual([...LISTED].sort());
     expect(first.series(DROPPED).every((s) => s.value === 0)).toBe(true);
+  });
+
+  it('holds every reason the source counts by name (statsDropped with a literal)', () => {
+    const src = new URL('../../src/', import.meta.url);
+    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const literals = new Set<string>();
+    for (const file of files) {
+      for (const m of readFileSync(new URL(file, src), 'utf8').matchAll(/statsDropped\(\s*'([^']+)'/g))
+        literals.add(m[1]!);
+    }
+    expect(literals.size).toBeGreaterThan(0);
+    for (const reason of literals) expect(LISTED, reason).toContain(reason);
   });
 
   it('is documented in docs/metrics.md, reason by reason', () => {
