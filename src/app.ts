@@ -1,11 +1,16 @@
 /**
- * The composition root: builds the sidecar from its config, starts it, and
- * shuts it down in the order SPEC §6 gives. main.ts and the integration tests
- * both start the product through here.
+ * The composition root: builds the sidecar from its config as the pipeline
+ * runs — observe, core, delivery, schedule, service, serve — one small
+ * function per stage, starts it, and shuts it down in the documented order
+ * (docs/configuration.md). main.ts and the integration tests both start the
+ * product through here.
  */
+import { format } from 'node:util';
+import { setLogger as setGrpcLogger } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { Config, Upstream } from './config.js';
+import { checkConfigFiles, settingName, type Config } from './config.js';
 import { WorkerRegistry } from './core/registry.js';
+import type { StatsWorker } from './core/worker.js';
 import { startHttpServer, type HttpServer } from './observe/http.js';
 import { createLogger, LogRateLimiter, workerLogFields } from './observe/log.js';
 import { SidecarMetrics } from './observe/metrics.js';
@@ -14,6 +19,7 @@ import { StatStamper } from './schedule/stamp.js';
 import { MemoryGuard } from './service/memory-guard.js';
 import { GrpcServer } from './service/server.js';
 import { SidecarService } from './service/sidecar.js';
+import { formatAddress, SettingError, type Address } from './settings/index.js';
 import { Backoff } from './upstream/backoff.js';
 import { Delivery, type DeliveryOptions } from './upstream/delivery.js';
 import { GrpcSink, type GrpcSinkOptions } from './upstream/grpc-sink.js';
@@ -52,7 +58,7 @@ export interface Sidecar {
 }
 
 export function createSink(config: Readonly<Config>, callTimeoutMs?: number): Sink {
-  const upstream: Upstream = config.upstream;
+  const upstream = config.upstream;
   switch (upstream.kind) {
     case 'file':
       return new NdjsonFileSink(upstream.path);
@@ -71,16 +77,79 @@ export function createSink(config: Readonly<Config>, callTimeoutMs?: number): Si
 }
 
 export async function startSidecar(config: Readonly<Config>, options: SidecarOptions = {}): Promise<Sidecar> {
+  checkConfigFiles(config);
+  const observed = observe(config, options);
+  const registry = core(config);
+  const delivered = await delivery(config, options, observed);
+  const scheduled = schedule(config, observed, registry, delivered, {
+    workerReaped: (worker) => served.service.workerReaped(worker),
+  });
+  const served = service(config, observed, registry, scheduled);
+  const serving = await serve(config, observed, served);
+  bindGauges(observed.metrics, registry, served, delivered);
+  served.memory.start();
+  scheduled.start();
+  serving.ready = true;
+  observed.logger.info(
+    {
+      grpcPort: serving.grpcPort,
+      httpPort: serving.http.port,
+      upstream: delivered.sink.description,
+      flushIntervalMs: config.flushIntervalMs,
+    },
+    'telemetry-sidecar serving',
+  );
+  let stopping: Promise<ShutdownReport> | undefined;
+  return {
+    grpcPort: serving.grpcPort,
+    httpPort: serving.http.port,
+    registry,
+    metrics: observed.metrics,
+    logger: observed.logger,
+    shutdown: () => (stopping ??= shutdown(config, { observed, delivered, scheduled, served, serving })),
+  };
+}
+
+interface Observed {
+  logger: Logger;
+  metrics: SidecarMetrics;
+  now: () => number;
+}
+
+/** Logs, metrics and the clock every later stage reports through. */
+function observe(config: Readonly<Config>, options: SidecarOptions): Observed {
   // stdout carries the stats themselves with the stdout: upstream, so logs go to stderr then
   const logger =
     options.logger ?? createLogger(config.logLevel, config.upstream.kind === 'stdout' ? process.stderr : undefined);
-  const now = options.now ?? Date.now;
-  const metrics = new SidecarMetrics();
-  const registry = new WorkerRegistry({
+  // grpc-js prints its own errors (e.g. "No address added" for a port in use) to stderr: keep every line structured
+  setGrpcLogger({
+    error: (...args: unknown[]) => logger.warn({ source: 'grpc-js' }, format(...args)),
+    info: (...args: unknown[]) => logger.debug({ source: 'grpc-js' }, format(...args)),
+    debug: (...args: unknown[]) => logger.trace({ source: 'grpc-js' }, format(...args)),
+  });
+  return { logger, metrics: new SidecarMetrics(), now: options.now ?? Date.now };
+}
+
+/** The pure domain: workers, guards and their limits. */
+function core(config: Readonly<Config>): WorkerRegistry {
+  return new WorkerRegistry({
     closeWaitMs: config.closeWaitMs,
     maxWorkers: config.maxWorkers,
     maxTracksPerWorker: config.maxTracksPerWorker,
   });
+}
+
+interface Delivered {
+  sink: Sink;
+  delivery: Delivery;
+}
+
+/** The sink, the bounded queue in front of it and the spool; batches spooled by an earlier run are replayed. */
+async function delivery(
+  config: Readonly<Config>,
+  options: SidecarOptions,
+  { metrics, logger }: Observed,
+): Promise<Delivered> {
   const sink = options.sink ?? createSink(config, options.delivery?.callTimeoutMs);
   const spooled = config.spoolDir ? await Spool.open(config.spoolDir, sink.format) : undefined;
   const deliveryOptions: DeliveryOptions = {
@@ -108,6 +177,43 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
       delivery.restore(restored);
     }
   }
+  return { sink, delivery };
+}
+
+/** Flush timing: every worker every flush interval, stamped and handed to delivery. */
+function schedule(
+  config: Readonly<Config>,
+  { metrics, logger, now }: Observed,
+  registry: WorkerRegistry,
+  { delivery }: Delivered,
+  hooks: { workerReaped: (worker: StatsWorker) => void },
+): FlushScheduler {
+  return new FlushScheduler(
+    registry,
+    new StatStamper(config.nodeId, config.analyticsKey),
+    delivery,
+    {
+      observeFlush: (seconds, emitted, reaped) => metrics.observeFlush(seconds, emitted, reaped),
+      workerReaped: hooks.workerReaped,
+    },
+    logger,
+    { intervalMs: config.flushIntervalMs, now },
+  );
+}
+
+interface Served {
+  service: SidecarService;
+  memory: MemoryGuard;
+  grpc: GrpcServer;
+}
+
+/** The RPC layer: the service driving the core, its memory guard, and the gRPC adapter. */
+function service(
+  config: Readonly<Config>,
+  { metrics, logger, now }: Observed,
+  registry: WorkerRegistry,
+  scheduler: FlushScheduler,
+): Served {
   const memory = new MemoryGuard(config.memoryLimitBytes);
   const service = new SidecarService({
     registry,
@@ -120,85 +226,97 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
     leaseGraceMs: config.leaseGraceMs,
     now,
   });
-  const scheduler = new FlushScheduler(
-    registry,
-    new StatStamper(config.nodeId, config.analyticsKey),
-    delivery,
-    {
-      observeFlush: (seconds, emitted, reaped) => metrics.observeFlush(seconds, emitted, reaped),
-      workerReaped: (worker) => service.workerReaped(worker),
-    },
-    logger,
-    { intervalMs: config.flushIntervalMs, now },
-  );
   const grpc = new GrpcServer(service, logger, { address: config.grpcAddr, tokenFile: config.grpcTokenFile });
+  return { service, memory, grpc };
+}
 
-  let ready = false;
-  let http: HttpServer | undefined;
-  let grpcPort: number;
+interface Serving {
+  grpcPort: number;
+  http: HttpServer;
+  /** /readyz: gRPC bound and not shutting down. */
+  ready: boolean;
+}
+
+/** Binds gRPC, then HTTP; a port that cannot be bound is a setting to change (exit code 2). */
+async function serve(config: Readonly<Config>, { metrics, logger }: Observed, { grpc }: Served): Promise<Serving> {
+  const grpcPort = await grpc.start().catch((err: unknown) => {
+    throw listenError(settingName(config, 'grpcAddr'), config.grpcAddr, err);
+  });
+  const state = { ready: false };
   try {
-    grpcPort = await grpc.start();
-    http = await startHttpServer({
+    const http = await startHttpServer({
       host: config.httpAddr.host,
       port: config.httpAddr.port,
       metrics,
-      isReady: () => ready,
+      isReady: () => state.ready,
       logger,
     });
+    return Object.assign(state, { grpcPort, http });
   } catch (err) {
     await grpc.shutdown();
-    throw err;
+    throw listenError(settingName(config, 'httpAddr'), config.httpAddr, err);
   }
+}
+
+/** `SIDECAR_HTTP_ADDR: cannot listen on 0.0.0.0:9464: address already in use (EADDRINUSE)`. */
+function listenError(setting: string, address: Address, err: unknown): SettingError {
+  const message = (err as Error).message;
+  // grpc-js wraps the socket error in its own message; both carry "listen <CODE>: <reason> <address>"
+  const cause = /listen (E[A-Z]+): ([a-z ]+[a-z])/.exec(message);
+  const why = cause ? `${cause[2]} (${cause[1]})` : message;
+  return new SettingError(setting, `cannot listen on ${formatAddress(address)}: ${why}`);
+}
+
+/** The state gauges read the registry, the sessions and the queue at scrape time. */
+function bindGauges(
+  metrics: SidecarMetrics,
+  registry: WorkerRegistry,
+  { grpc }: Served,
+  { delivery }: Delivered,
+): void {
   metrics.bindWorkers(() => registry.counts());
   metrics.bindSessions(() => grpc.sessionCount);
   metrics.bindQueue(() => delivery.queuedStats);
-  memory.start();
-  scheduler.start();
-  ready = true;
-  logger.info(
-    { grpcPort, httpPort: http.port, upstream: sink.description, flushIntervalMs: config.flushIntervalMs },
-    'telemetry-sidecar serving',
-  );
+}
 
-  let stopping: Promise<ShutdownReport> | undefined;
-  const shutdown = async (): Promise<ShutdownReport> => {
-    const deadline = Date.now() + config.shutdownTimeoutMs;
-    ready = false;
-    service.stopServing();
-    await grpc.shutdown();
-    scheduler.stop();
-    memory.stop();
-    const final = await scheduler.flush();
-    const drained = await delivery.drain(Math.max(0, deadline - Date.now()));
-    if (!drained.drained && drained.spooled) {
-      logger.warn(
-        { undeliveredStats: drained.remainingStats, dir: config.spoolDir },
-        'shutdown timeout: undelivered stats stay in the spool for the next start',
-      );
-    } else if (!drained.drained) {
-      logger.error(
-        { undeliveredStats: drained.remainingStats, sink: sink.description },
-        'shutdown timeout: stats not delivered upstream are lost',
-      );
-      metrics.statsDropped('shutdown', drained.remainingStats);
-    }
-    await sink.close().catch((err: unknown) => logger.warn({ err }, 'closing the sink failed'));
-    await http.close();
-    logger.info({ statsEmitted: final.statsEmitted, delivered: drained.drained }, 'telemetry-sidecar stopped');
-    return {
-      statsEmitted: final.statsEmitted,
-      delivered: drained.drained,
-      undeliveredStats: drained.remainingStats,
-      spooled: !drained.drained && drained.spooled,
-    };
-  };
-
+/**
+ * Stop taking work (readiness, NOT_SERVING, Session streams ended), flush
+ * every worker, deliver within SIDECAR_SHUTDOWN_TIMEOUT, then spool or count
+ * what is left, close the sink and the HTTP port.
+ */
+async function shutdown(
+  config: Readonly<Config>,
+  parts: { observed: Observed; delivered: Delivered; scheduled: FlushScheduler; served: Served; serving: Serving },
+): Promise<ShutdownReport> {
+  const { observed, delivered, scheduled, served, serving } = parts;
+  const { logger, metrics } = observed;
+  const deadline = Date.now() + config.shutdownTimeoutMs;
+  serving.ready = false;
+  served.service.stopServing();
+  await served.grpc.shutdown();
+  scheduled.stop();
+  served.memory.stop();
+  const final = await scheduled.flush();
+  const drained = await delivered.delivery.drain(Math.max(0, deadline - Date.now()));
+  if (!drained.drained && drained.spooled) {
+    logger.warn(
+      { undeliveredStats: drained.remainingStats, dir: config.spoolDir },
+      'shutdown timeout: undelivered stats stay in the spool for the next start',
+    );
+  } else if (!drained.drained) {
+    logger.error(
+      { undeliveredStats: drained.remainingStats, sink: delivered.sink.description },
+      'shutdown timeout: stats not delivered upstream are lost',
+    );
+    metrics.statsDropped('shutdown', drained.remainingStats);
+  }
+  await delivered.sink.close().catch((err: unknown) => logger.warn({ err }, 'closing the sink failed'));
+  await serving.http.close();
+  logger.info({ statsEmitted: final.statsEmitted, delivered: drained.drained }, 'telemetry-sidecar stopped');
   return {
-    grpcPort,
-    httpPort: http.port,
-    registry,
-    metrics,
-    logger,
-    shutdown: () => (stopping ??= shutdown()),
+    statsEmitted: final.statsEmitted,
+    delivered: drained.drained,
+    undeliveredStats: drained.remainingStats,
+    spooled: !drained.drained && drained.spooled,
   };
 }

@@ -1,20 +1,40 @@
 /**
- * Configuration, parsed once into a frozen typed object. Every setting is an
- * env var (SPEC §7) and a --kebab-case flag of the same name, with or without
- * the `sidecar-` prefix (`--flush-interval 5s` = SIDECAR_FLUSH_INTERVAL=5s);
- * flags win. Nothing else in the program reads process.env.
+ * The sidecar's configuration, parsed once into a frozen typed object. Every
+ * setting is an env var and a --kebab-case flag of the same name, with or
+ * without the `sidecar-` prefix (`--flush-interval 5s` = SIDECAR_FLUSH_INTERVAL=5s);
+ * flags win. The value types (durations, sizes, addresses, ...) are the shared
+ * settings language of src/settings/. Nothing else in the program reads
+ * process.env. Every setting is described in docs/configuration.md.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
+import {
+  address,
+  byteSize,
+  checkAppendableFile,
+  checkCertificates,
+  checkKeyPair,
+  checkTokenFile,
+  duration,
+  helpRows,
+  loadSettings,
+  LOG_LEVELS,
+  logLevel,
+  path,
+  positiveDuration,
+  positiveInt,
+  renderHelp,
+  SettingError,
+  text,
+  upstream,
+  type Address,
+  type Setting,
+  type Upstream,
+} from './settings/index.js';
 
-export type Upstream =
-  { kind: 'file'; path: string } | { kind: 'stdout' } | { kind: 'grpc'; target: string; tls: boolean };
-
-export interface Address {
-  host: string;
-  port: number;
-}
+export type { Address, Upstream };
+/** The one settings error (src/settings), under the name callers of loadConfig know. */
+export { SettingError as ConfigError };
 
 export interface Config {
   grpcAddr: Address;
@@ -34,6 +54,7 @@ export interface Config {
   nodeId: string;
   analyticsKey: string;
   batchMaxStats: number;
+  /** in bytes, default 268_435_456 */
   queueMaxBytes: number;
   spoolDir?: string;
   /** in milliseconds, default 20_000 */
@@ -44,63 +65,6 @@ export interface Config {
   memoryLimitBytes?: number;
   logLevel: string;
 }
-
-export class ConfigError extends Error {}
-
-type Parser<T> = (raw: string, name: string) => T;
-
-interface Setting<T> {
-  env: string;
-  default?: string;
-  parse: Parser<T>;
-  help: string;
-}
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-const duration: Parser<number> = (raw, name) => {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(raw.trim());
-  if (!m) throw new ConfigError(`${name}: expected a duration such as 500ms, 30s, 3m or 1h, got "${raw}"`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(m[1]) * unit);
-};
-
-const positiveInt: Parser<number> = (raw, name) => {
-  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
-    throw new ConfigError(`${name}: expected a positive whole number, got "${raw}"`);
-  }
-  return Number(raw);
-};
-
-const text: Parser<string> = (raw) => raw;
-
-const address: Parser<Address> = (raw, name) => {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(raw.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new ConfigError(`${name}: expected host:port such as 127.0.0.1:50151, got "${raw}"`);
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
-};
-
-const upstream: Parser<Upstream> = (raw, name) => {
-  if (raw.startsWith('file:')) {
-    const path = raw.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
-    if (path === '') throw new ConfigError(`${name}: file: needs a path, e.g. file:./data/analytics-stats.ndjson`);
-    return { kind: 'file', path };
-  }
-  if (raw === 'stdout:' || raw === 'stdout') return { kind: 'stdout' };
-  const m = /^(grpcs?):\/\/([^/]+?)\/?$/.exec(raw);
-  if (m) {
-    address(m[2]!, name);
-    return { kind: 'grpc', target: m[2]!, tls: m[1] === 'grpcs' };
-  }
-  throw new ConfigError(`${name}: expected file:PATH, stdout:, grpc://host:port or grpcs://host:port, got "${raw}"`);
-};
-
-const logLevel: Parser<string> = (raw, name) => {
-  if (!LOG_LEVELS.includes(raw))
-    throw new ConfigError(`${name}: expected one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
-  return raw;
-};
 
 const SETTINGS = {
   grpcAddr: {
@@ -118,20 +82,20 @@ const SETTINGS = {
   flushIntervalMs: {
     env: 'SIDECAR_FLUSH_INTERVAL',
     default: '30s',
-    parse: duration,
-    help: 'how often every worker is flushed',
+    parse: positiveDuration,
+    help: 'how often every worker is flushed (> 0)',
   },
   closeWaitMs: {
     env: 'SIDECAR_CLOSE_WAIT',
     default: '3m',
     parse: duration,
-    help: 'how long a closed worker lingers for late stats',
+    help: 'how long a closed worker lingers for late stats (0: reaped at the next flush)',
   },
   leaseGraceMs: {
     env: 'SIDECAR_LEASE_GRACE',
     default: '30s',
     parse: duration,
-    help: "how long a dead Session stream's guards wait for a re-Hello",
+    help: "how long a dead Session stream's guards wait for a re-Hello (0: released at once)",
   },
   upstream: {
     env: 'SIDECAR_UPSTREAM',
@@ -141,15 +105,15 @@ const SETTINGS = {
   },
   upstreamTokenFile: {
     env: 'SIDECAR_UPSTREAM_TOKEN_FILE',
-    parse: text,
+    parse: path,
     help: 'bearer token file for the upstream (re-read on change)',
   },
-  upstreamCaFile: { env: 'SIDECAR_UPSTREAM_CA_FILE', parse: text, help: 'CA bundle for grpcs://' },
-  upstreamCertFile: { env: 'SIDECAR_UPSTREAM_CERT_FILE', parse: text, help: 'client certificate for mTLS' },
-  upstreamKeyFile: { env: 'SIDECAR_UPSTREAM_KEY_FILE', parse: text, help: 'client key for mTLS' },
+  upstreamCaFile: { env: 'SIDECAR_UPSTREAM_CA_FILE', parse: path, help: 'PEM CA bundle for grpcs://' },
+  upstreamCertFile: { env: 'SIDECAR_UPSTREAM_CERT_FILE', parse: path, help: 'PEM client certificate for mTLS' },
+  upstreamKeyFile: { env: 'SIDECAR_UPSTREAM_KEY_FILE', parse: path, help: 'PEM client key for mTLS' },
   grpcTokenFile: {
     env: 'SIDECAR_GRPC_TOKEN_FILE',
-    parse: text,
+    parse: path,
     help: 'if set, every RPC needs "authorization: Bearer <token>"',
   },
   nodeId: { env: 'SIDECAR_NODE_ID', parse: text, help: 'node stamped on every stat (default: hostname)' },
@@ -163,15 +127,15 @@ const SETTINGS = {
   queueMaxBytes: {
     env: 'SIDECAR_QUEUE_MAX_BYTES',
     default: '268435456',
-    parse: positiveInt,
-    help: 'delivery queue bound; oldest batches dropped beyond it',
+    parse: byteSize,
+    help: 'delivery queue bound (bytes, or 256Mi); oldest batches dropped beyond it',
   },
-  spoolDir: { env: 'SIDECAR_SPOOL_DIR', parse: text, help: 'directory for the on-disk spool (unset: no spool)' },
+  spoolDir: { env: 'SIDECAR_SPOOL_DIR', parse: path, help: 'directory for the on-disk spool (unset: no spool)' },
   shutdownTimeoutMs: {
     env: 'SIDECAR_SHUTDOWN_TIMEOUT',
     default: '20s',
-    parse: duration,
-    help: 'time to deliver after SIGTERM',
+    parse: positiveDuration,
+    help: 'time to deliver after SIGTERM (> 0)',
   },
   maxWorkers: { env: 'SIDECAR_MAX_WORKERS', default: '100000', parse: positiveInt, help: 'workers held at once' },
   maxTracksPerWorker: {
@@ -185,17 +149,19 @@ const SETTINGS = {
     parse: positiveInt,
     help: "refuse new stats above this RSS (default: 80% of the container's limit)",
   },
-  logLevel: { env: 'LOG_LEVEL', default: 'info', parse: logLevel, help: LOG_LEVELS.join(' | ') },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    default: 'info',
+    parse: logLevel,
+    help: LOG_LEVELS.join(' | '),
+  },
 } satisfies Record<string, Setting<unknown>>;
 
-type Settings = typeof SETTINGS;
-type Parsed = { [K in keyof Settings]: ReturnType<Settings[K]['parse']> | undefined };
+type SettingKey = keyof typeof SETTINGS;
+const TABLE_OPTIONS = { envPrefix: 'SIDECAR_', flagAlias: 'sidecar-' };
 
-const flagName = (env: string) =>
-  env
-    .replace(/^SIDECAR_/, '')
-    .toLowerCase()
-    .replace(/_/g, '-');
+/** Which name supplied each setting of a loaded config (a flag as written, else the env var). */
+const NAMES = new WeakMap<Readonly<Config>, Record<SettingKey, string>>();
 
 /** Reads the container's memory limit (cgroup v2, then v1); undefined when there is none. */
 export function containerMemoryLimitBytes(
@@ -222,40 +188,18 @@ export interface ConfigSources {
   memoryLimitBytes?: () => number | undefined;
 }
 
-/** Parses env and flags; throws ConfigError with one line naming the bad setting. */
+/** Parses env and flags; throws SettingError with one line naming the bad setting. */
 export function loadConfig({
   env,
   argv,
   memoryLimitBytes = containerMemoryLimitBytes,
 }: ConfigSources): Readonly<Config> {
-  const options: Record<string, { type: 'string' }> = {};
-  for (const s of Object.values(SETTINGS)) {
-    options[flagName(s.env)] = { type: 'string' };
-    options[`sidecar-${flagName(s.env)}`] = { type: 'string' };
-  }
-  let flags: Record<string, string | boolean | undefined>;
-  try {
-    flags = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new ConfigError((err as Error).message.split('\n')[0] ?? 'bad arguments');
-  }
+  const { values: p, names } = loadSettings(SETTINGS, { env, argv }, TABLE_OPTIONS);
 
-  const parsed: Partial<Record<keyof Settings, unknown>> = {};
-  for (const [key, s] of Object.entries(SETTINGS) as [keyof Settings, Setting<unknown>][]) {
-    const flag = flagName(s.env);
-    const fromFlag = flags[flag] ?? flags[`sidecar-${flag}`];
-    const raw = typeof fromFlag === 'string' ? fromFlag : (env[s.env] ?? s.default);
-    const name = typeof fromFlag === 'string' ? `--${flag}` : s.env;
-    parsed[key] = raw === undefined || (raw === '' && s.default === undefined) ? undefined : s.parse(raw, name);
-  }
-  const p = parsed as Parsed;
-
-  const limitMb = p.memoryLimitMb;
-  const containerLimit = limitMb === undefined ? memoryLimitBytes() : undefined;
   const config: Config = {
     grpcAddr: p.grpcAddr!,
     httpAddr: p.httpAddr!,
-    flushIntervalMs: positive(p.flushIntervalMs!, SETTINGS.flushIntervalMs.env),
+    flushIntervalMs: p.flushIntervalMs!,
     closeWaitMs: p.closeWaitMs!,
     leaseGraceMs: p.leaseGraceMs!,
     upstream: p.upstream!,
@@ -274,24 +218,47 @@ export function loadConfig({
   if (p.upstreamKeyFile) config.upstreamKeyFile = p.upstreamKeyFile;
   if (p.grpcTokenFile) config.grpcTokenFile = p.grpcTokenFile;
   if (p.spoolDir) config.spoolDir = p.spoolDir;
+  const limitMb = p.memoryLimitMb;
+  const containerLimit = limitMb === undefined ? memoryLimitBytes() : undefined;
   if (limitMb !== undefined) config.memoryLimitBytes = limitMb * 1024 * 1024;
   else if (containerLimit !== undefined) config.memoryLimitBytes = Math.floor(containerLimit * 0.8);
   if ((config.upstreamCertFile === undefined) !== (config.upstreamKeyFile === undefined)) {
-    throw new ConfigError('SIDECAR_UPSTREAM_CERT_FILE and SIDECAR_UPSTREAM_KEY_FILE must be set together for mTLS');
+    const missing = config.upstreamCertFile === undefined ? 'upstreamCertFile' : 'upstreamKeyFile';
+    throw new SettingError(
+      names[missing],
+      'SIDECAR_UPSTREAM_CERT_FILE and SIDECAR_UPSTREAM_KEY_FILE must be set together for mTLS',
+    );
   }
-  return Object.freeze(config);
+  const frozen = Object.freeze(config);
+  NAMES.set(frozen, names);
+  return frozen;
 }
 
-function positive(ms: number, name: string): number {
-  if (ms <= 0) throw new ConfigError(`${name}: must be greater than zero`);
-  return ms;
+/** The flag or env var that set `key` in this config, for startup errors (the env var for hand-made configs). */
+export function settingName(config: Readonly<Config>, key: SettingKey): string {
+  return NAMES.get(config)?.[key] ?? SETTINGS[key].env;
 }
 
-/** The --help text: every setting with its env name, flag and default. */
+/**
+ * Checks the files the config names before anything starts: tokens readable
+ * and non-empty, PEM files parseable, the client key matching its certificate,
+ * the NDJSON file writable. Throws SettingError naming the setting (exit code 2).
+ */
+export function checkConfigFiles(config: Readonly<Config>): void {
+  const name = (key: SettingKey) => settingName(config, key);
+  if (config.upstream.kind === 'file') checkAppendableFile(name('upstream'), config.upstream.path);
+  if (config.grpcTokenFile) checkTokenFile(name('grpcTokenFile'), config.grpcTokenFile);
+  if (config.upstreamTokenFile) checkTokenFile(name('upstreamTokenFile'), config.upstreamTokenFile);
+  if (config.upstreamCaFile) checkCertificates(name('upstreamCaFile'), config.upstreamCaFile);
+  if (config.upstreamCertFile && config.upstreamKeyFile) {
+    checkKeyPair(
+      { setting: name('upstreamCertFile'), path: config.upstreamCertFile },
+      { setting: name('upstreamKeyFile'), path: config.upstreamKeyFile },
+    );
+  }
+}
+
+/** The --help text: every setting with its flag, env name and default. */
 export function configHelp(): string {
-  const rows = Object.values(SETTINGS as Record<string, Setting<unknown>>).map(
-    (s) =>
-      `  --${flagName(s.env).padEnd(24)} ${s.env.padEnd(30)} ${s.help}${s.default !== undefined ? ` (default: ${s.default === '' ? '""' : s.default})` : ''}`,
-  );
-  return rows.join('\n');
+  return renderHelp(helpRows(SETTINGS, TABLE_OPTIONS.envPrefix));
 }

@@ -37,6 +37,28 @@ describe('loadConfig', () => {
     });
   });
 
+  it('allows 0 where it means "at once" and refuses it where a timer would spin', () => {
+    expect(load({ SIDECAR_CLOSE_WAIT: '0s', SIDECAR_LEASE_GRACE: '0ms' })).toMatchObject({
+      closeWaitMs: 0,
+      leaseGraceMs: 0,
+    });
+    expect(load({ SIDECAR_FLUSH_INTERVAL: '2147483647ms' }).flushIntervalMs).toBe(2 ** 31 - 1);
+  });
+
+  it('reads sizes as plain bytes or Kubernetes quantities', () => {
+    expect(load({ SIDECAR_QUEUE_MAX_BYTES: '64Mi' }).queueMaxBytes).toBe(64 * 2 ** 20);
+    expect(load({ SIDECAR_QUEUE_MAX_BYTES: '100M' }).queueMaxBytes).toBe(100e6);
+    expect(load({ SIDECAR_QUEUE_MAX_BYTES: '1000' }).queueMaxBytes).toBe(1000);
+  });
+
+  it('treats an empty or blank value as unset, so the default applies', () => {
+    expect(load({ SIDECAR_FLUSH_INTERVAL: '', LOG_LEVEL: '  ' }, ['--close-wait='])).toMatchObject({
+      flushIntervalMs: 30_000,
+      closeWaitMs: 180_000,
+      logLevel: 'info',
+    });
+  });
+
   it('lets flags override env, with or without the sidecar- prefix', () => {
     const c = load({ SIDECAR_FLUSH_INTERVAL: '10s', LOG_LEVEL: 'warn' }, [
       '--flush-interval',
@@ -70,14 +92,21 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['SIDECAR_FLUSH_INTERVAL', '30', /SIDECAR_FLUSH_INTERVAL: expected a duration/],
-    ['SIDECAR_FLUSH_INTERVAL', '0s', /SIDECAR_FLUSH_INTERVAL: must be greater than zero/],
-    ['SIDECAR_GRPC_ADDR', 'localhost', /SIDECAR_GRPC_ADDR: expected host:port/],
-    ['SIDECAR_HTTP_ADDR', '1.2.3.4:70000', /SIDECAR_HTTP_ADDR/],
-    ['SIDECAR_UPSTREAM', 'http://x', /SIDECAR_UPSTREAM: expected file:PATH/],
-    ['SIDECAR_BATCH_MAX_STATS', '-1', /SIDECAR_BATCH_MAX_STATS: expected a positive whole number/],
-    ['SIDECAR_MAX_WORKERS', '1e3', /SIDECAR_MAX_WORKERS/],
-    ['LOG_LEVEL', 'loud', /LOG_LEVEL: expected one of/],
+    ['SIDECAR_FLUSH_INTERVAL', '30', /^SIDECAR_FLUSH_INTERVAL: must be a duration with a unit/],
+    ['SIDECAR_FLUSH_INTERVAL', '0s', /^SIDECAR_FLUSH_INTERVAL: must be greater than zero/],
+    ['SIDECAR_FLUSH_INTERVAL', '1000h', /^SIDECAR_FLUSH_INTERVAL: must be at most 2147483647ms/],
+    ['SIDECAR_SHUTDOWN_TIMEOUT', '1000h', /^SIDECAR_SHUTDOWN_TIMEOUT: must be at most 2147483647ms/],
+    ['SIDECAR_SHUTDOWN_TIMEOUT', '0s', /^SIDECAR_SHUTDOWN_TIMEOUT: must be greater than zero/],
+    ['SIDECAR_CLOSE_WAIT', '25d', /^SIDECAR_CLOSE_WAIT: must be a duration/],
+    ['SIDECAR_LEASE_GRACE', '-1s', /^SIDECAR_LEASE_GRACE: must be a duration/],
+    ['SIDECAR_GRPC_ADDR', 'localhost', /^SIDECAR_GRPC_ADDR: must be host:port/],
+    ['SIDECAR_HTTP_ADDR', '1.2.3.4:70000', /^SIDECAR_HTTP_ADDR: must be a port number 0-65535/],
+    ['SIDECAR_UPSTREAM', 'http://x', /^SIDECAR_UPSTREAM: must be file:PATH/],
+    ['SIDECAR_UPSTREAM', 'grpc://analytics:0', /^SIDECAR_UPSTREAM: must be file:PATH/],
+    ['SIDECAR_BATCH_MAX_STATS', '-1', /^SIDECAR_BATCH_MAX_STATS: must be a positive whole number/],
+    ['SIDECAR_MAX_WORKERS', '1e3', /^SIDECAR_MAX_WORKERS/],
+    ['SIDECAR_QUEUE_MAX_BYTES', '100MB', /^SIDECAR_QUEUE_MAX_BYTES: must be a size/],
+    ['LOG_LEVEL', 'loud', /^LOG_LEVEL: must be one of/],
   ])('names %s in the error for %s', (name, value, message) => {
     expect(() => load({ [name]: value })).toThrow(ConfigError);
     expect(() => load({ [name]: value })).toThrow(message);
@@ -85,6 +114,13 @@ describe('loadConfig', () => {
 
   it('names the flag when the bad value came from a flag', () => {
     expect(() => load({}, ['--close-wait', 'x'])).toThrow(/^--close-wait: /);
+    expect(() => load({}, ['--sidecar-close-wait', 'x'])).toThrow(/^--sidecar-close-wait: /);
+  });
+
+  it('names an unknown flag, a flag without its value and a stray argument', () => {
+    expect(() => load({}, ['--flush-intervall', '5s'])).toThrow('--flush-intervall: unknown option (see --help)');
+    expect(() => load({}, ['--flush-interval'])).toThrow('--flush-interval: needs a value');
+    expect(() => load({}, ['5s'])).toThrow(ConfigError);
   });
 
   it('refuses an mTLS certificate without its key', () => {

@@ -1,24 +1,30 @@
 /** `telemetry-sidecar dev-upstream`: runs the development AnalyticsRecorderService until SIGTERM/SIGINT. */
-import { parseArgs } from 'node:util';
 import { DevUpstream } from '../dev/upstream-server.js';
+import { address, formatAddress, helpRows, loadSettings, path, renderHelp, type Setting } from '../settings/index.js';
 
-export const DEV_UPSTREAM_HELP = `telemetry-sidecar dev-upstream [options]
-  --listen HOST:PORT     address to serve livekit.AnalyticsRecorderService on (default 127.0.0.1:50152)
-  --out PATH             NDJSON file for received stats (default ./data/upstream-received.ndjson)`;
+const OPTIONS = {
+  listen: {
+    flag: 'listen',
+    default: '127.0.0.1:50152',
+    parse: address,
+    help: 'address to serve livekit.AnalyticsRecorderService on',
+  },
+  out: {
+    flag: 'out',
+    default: './data/upstream-received.ndjson',
+    parse: path,
+    help: 'NDJSON file for received stats',
+  },
+} satisfies Record<string, Setting<unknown>>;
+
+export const DEV_UPSTREAM_HELP = `telemetry-sidecar dev-upstream [options]\n${renderHelp(helpRows(OPTIONS))}`;
 
 export async function runDevUpstream(argv: string[], log: (line: string) => void = console.log): Promise<DevUpstream> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      listen: { type: 'string', default: '127.0.0.1:50152' },
-      out: { type: 'string', default: './data/upstream-received.ndjson' },
-    },
-    strict: true,
-  });
-  const m = /^(.*):(\d+)$/.exec(values.listen);
-  if (!m) throw new Error(`--listen: expected host:port, got "${values.listen}"`);
-  const upstream = new DevUpstream({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]), out: values.out });
+  const { values } = loadSettings(OPTIONS, { argv });
+  const listen = values.listen!;
+  const out = values.out!;
+  const upstream = new DevUpstream({ host: listen.host, port: listen.port, out });
   const port = await upstream.start();
-  log(`dev-upstream: livekit.AnalyticsRecorderService on ${m[1]}:${port}, writing ${values.out}`);
+  log(`dev-upstream: livekit.AnalyticsRecorderService on ${formatAddress({ ...listen, port })}, writing ${out}`);
   return upstream;
 }

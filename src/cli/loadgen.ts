@@ -7,32 +7,82 @@
  * (loadgen-plan.ts) so the generator is not what limits the rate.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { Client, credentials, Metadata, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import type { FlushRequest } from '../generated/telemetry/sidecar/v1/FlushRequest.js';
 import type { FlushResponse__Output } from '../generated/telemetry/sidecar/v1/FlushResponse.js';
+import {
+  formatAddress,
+  helpRows,
+  loadSettings,
+  nonNegativeInt,
+  positiveDuration,
+  positiveInt,
+  readTokenFile,
+  renderHelp,
+  SettingError,
+  target,
+  type Setting,
+} from '../settings/index.js';
 import { loadPackageDefinition } from '../wire/protos.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { buildPlan, type PlanOptions, type StreamPlan } from './loadgen-plan.js';
 import { LoadStream, zeroCounts, type StreamCounts } from './loadgen-stream.js';
+import { TOKEN_FILE_OPTION } from './token-file.js';
+
+const OPTIONS = {
+  target: { flag: 'target', default: '127.0.0.1:50151', parse: target, help: 'sidecar gRPC address' },
+  participants: {
+    flag: 'participants',
+    default: '1000',
+    parse: positiveInt,
+    help: 'participants to simulate, one worker each',
+  },
+  tracks: {
+    flag: 'tracks',
+    default: '10',
+    parse: positiveInt,
+    help: 'tracks per participant, half published, half subscribed',
+  },
+  statsPerMessage: {
+    flag: 'stats-per-message',
+    default: '100',
+    parse: positiveInt,
+    help: 'TrackStat entries per TrackStats request',
+  },
+  streams: {
+    flag: 'streams',
+    default: '1',
+    parse: positiveInt,
+    help: 'Session streams; participants are split between them',
+  },
+  roomSize: { flag: 'room-size', default: '10', parse: positiveInt, help: 'participants per room' },
+  durationMs: { flag: 'duration', default: '10s', parse: positiveDuration, help: 'how long to send stats' },
+  messages: { flag: 'messages', parse: positiveInt, help: 'instead: send exactly N TrackStats requests per stream' },
+  rate: {
+    flag: 'rate',
+    default: '0',
+    parse: nonNegativeInt,
+    help: 'target stats/s over all streams; 0 = as fast as --in-flight allows',
+  },
+  inFlight: { flag: 'in-flight', default: '8', parse: positiveInt, help: 'unacknowledged requests allowed per stream' },
+  churn: {
+    flag: 'churn',
+    default: '0',
+    parse: nonNegativeInt,
+    help: 'participants released and re-activated per second',
+  },
+  tokenFile: TOKEN_FILE_OPTION,
+} satisfies Record<string, Setting<unknown>>;
+
+const BOOLEANS = ['flush', 'json'];
 
 export const LOADGEN_HELP = `telemetry-sidecar loadgen [options]
-  --target HOST:PORT       sidecar gRPC address (default 127.0.0.1:50151)
-  --participants N         participants to simulate, one worker each (default 1000)
-  --tracks N               tracks per participant, half published, half subscribed (default 10)
-  --stats-per-message N    TrackStat entries per TrackStats request (default 100)
-  --streams N              Session streams; participants are split between them (default 1)
-  --room-size N            participants per room (default 10)
-  --duration SECONDS       how long to send stats (default 10)
-  --messages N             instead: send exactly N TrackStats requests per stream
-  --rate N                 target stats/s over all streams; 0 = as fast as --in-flight allows (default 0)
-  --in-flight N            unacknowledged requests allowed per stream (default 8)
-  --churn N                participants released and re-activated per second (default 0)
-  --flush                  end with Flush{wait_delivered} and report what it emitted
-  --token-file PATH        bearer token file, if the sidecar requires one
-  --json                   print the report as one JSON object`;
+${renderHelp([
+  ...helpRows(OPTIONS),
+  { flag: 'flush', help: 'end with Flush{wait_delivered} and report what it emitted' },
+  { flag: 'json', help: 'print the report as one JSON object' },
+])}`;
 
 const SERVICE = 'telemetry.sidecar.v1.TelemetrySidecar';
 
@@ -259,54 +309,24 @@ export class Loadgen {
   }
 }
 
-function positive(name: string, raw: string, allowZero = false): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
-    throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} whole number, got "${raw}"`);
-  }
-  return n;
-}
-
 export async function runLoadgen(argv: string[], log: (line: string) => void = console.log): Promise<LoadgenReport> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      target: { type: 'string', default: '127.0.0.1:50151' },
-      participants: { type: 'string', default: '1000' },
-      tracks: { type: 'string', default: '10' },
-      'stats-per-message': { type: 'string', default: '100' },
-      streams: { type: 'string', default: '1' },
-      'room-size': { type: 'string', default: '10' },
-      duration: { type: 'string', default: '10' },
-      messages: { type: 'string' },
-      rate: { type: 'string', default: '0' },
-      'in-flight': { type: 'string', default: '8' },
-      churn: { type: 'string', default: '0' },
-      flush: { type: 'boolean', default: false },
-      'token-file': { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
-  const duration = Number(values.duration);
-  if (!(duration > 0)) throw new Error(`--duration must be a positive number of seconds, got "${values.duration}"`);
+  const { values: v, names, booleans } = loadSettings(OPTIONS, { argv }, { booleans: BOOLEANS });
   const options: LoadgenOptions = {
-    target: values.target,
-    participants: positive('participants', values.participants),
-    tracks: positive('tracks', values.tracks),
-    statsPerMessage: positive('stats-per-message', values['stats-per-message']),
-    streams: positive('streams', values.streams),
-    roomSize: positive('room-size', values['room-size']),
-    inFlight: positive('in-flight', values['in-flight']),
+    target: formatAddress(v.target!),
+    participants: v.participants!,
+    tracks: v.tracks!,
+    statsPerMessage: v.statsPerMessage!,
+    streams: v.streams!,
+    roomSize: v.roomSize!,
+    inFlight: v.inFlight!,
   };
-  if (options.streams > options.participants) throw new Error('--streams must not exceed --participants');
-  if (values['token-file']) options.token = readFileSync(values['token-file'], 'utf8').trim();
-  const phase: IngestPhase = {
-    rate: positive('rate', values.rate, true),
-    churnPerSecond: positive('churn', values.churn, true),
-  };
-  if (values.messages !== undefined) phase.messages = positive('messages', values.messages);
-  else phase.durationMs = duration * 1000;
+  if (options.streams > options.participants) {
+    throw new SettingError(names.streams, `must not exceed --participants (${options.participants})`);
+  }
+  if (v.tokenFile !== undefined) options.token = readTokenFile(names.tokenFile, v.tokenFile);
+  const phase: IngestPhase = { rate: v.rate!, churnPerSecond: v.churn! };
+  if (v.messages !== undefined) phase.messages = v.messages;
+  else phase.durationMs = v.durationMs!;
 
   const loadgen = new Loadgen(options);
   try {
@@ -315,7 +335,7 @@ export async function runLoadgen(argv: string[], log: (line: string) => void = c
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     const ingest = await loadgen.ingest(phase);
     let flush: LoadgenReport['flush'];
-    if (values.flush) {
+    if (booleans.flush) {
       const f = await loadgen.flush(true);
       flush = {
         statsEmitted: f.statsEmitted,
@@ -338,7 +358,7 @@ export async function runLoadgen(argv: string[], log: (line: string) => void = c
       ...(flush ? { flush } : {}),
       ...(loadgen.firstError ? { firstError: loadgen.firstError } : {}),
     };
-    log(values.json ? JSON.stringify(report) : describe(report));
+    log(booleans.json ? JSON.stringify(report) : describe(report));
     return report;
   } catch (err) {
     for (const s of loadgen.streams) s.cancel();

@@ -3,48 +3,50 @@
  * Hello, activates participants, streams stats for their tracks in both
  * directions, flushes (waiting for delivery), releases everyone and ends.
  */
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { StreamType } from '../core/analytics.js';
 import type { SessionRequest } from '../generated/telemetry/sidecar/v1/SessionRequest.js';
 import type { SessionResponse__Output } from '../generated/telemetry/sidecar/v1/SessionResponse.js';
 import type { TrackStat } from '../generated/telemetry/sidecar/v1/TrackStat.js';
 import { createSidecarClient } from '../client/sidecar-client.js';
+import {
+  formatAddress,
+  helpRows,
+  loadSettings,
+  positiveInt,
+  readTokenFile,
+  renderHelp,
+  target,
+  text,
+  type Setting,
+} from '../settings/index.js';
 import { sampleStat, type SampleTrack } from './sample-stats.js';
+import { TOKEN_FILE_OPTION } from './token-file.js';
 
-export const SIMULATE_HELP = `telemetry-sidecar simulate [options]
-  --target HOST:PORT     sidecar gRPC address (default 127.0.0.1:50151)
-  --participants N       participants to simulate (default 3)
-  --tracks N             tracks per participant, every other one video (default 2)
-  --rounds N             stat reports per track and direction (default 5)
-  --room NAME            room name (default demo)
-  --token-file PATH      bearer token file, if the sidecar requires one`;
+const OPTIONS = {
+  target: { flag: 'target', default: '127.0.0.1:50151', parse: target, help: 'sidecar gRPC address' },
+  participants: { flag: 'participants', default: '3', parse: positiveInt, help: 'participants to simulate' },
+  tracks: {
+    flag: 'tracks',
+    default: '2',
+    parse: positiveInt,
+    help: 'tracks per participant, every other one video',
+  },
+  rounds: { flag: 'rounds', default: '5', parse: positiveInt, help: 'stat reports per track and direction' },
+  room: { flag: 'room', default: 'demo', parse: text, help: 'room name' },
+  tokenFile: TOKEN_FILE_OPTION,
+} satisfies Record<string, Setting<unknown>>;
+
+export const SIMULATE_HELP = `telemetry-sidecar simulate [options]\n${renderHelp(helpRows(OPTIONS))}`;
 
 export async function runSimulate(argv: string[], log: (line: string) => void = console.log): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      target: { type: 'string', default: '127.0.0.1:50151' },
-      participants: { type: 'string', default: '3' },
-      tracks: { type: 'string', default: '2' },
-      rounds: { type: 'string', default: '5' },
-      room: { type: 'string', default: 'demo' },
-      'token-file': { type: 'string' },
-    },
-    strict: true,
-  });
-  const count = (name: 'participants' | 'tracks' | 'rounds') => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < 1)
-      throw new Error(`--${name} must be a positive whole number, got "${values[name]}"`);
-    return n;
-  };
-  const participants = count('participants');
-  const tracks = count('tracks');
-  const rounds = count('rounds');
-  const token = values['token-file'] ? readFileSync(values['token-file'], 'utf8').trim() : undefined;
+  const { values, names } = loadSettings(OPTIONS, { argv });
+  const participants = values.participants!;
+  const tracks = values.tracks!;
+  const rounds = values.rounds!;
+  const room = values.room!;
+  const token = values.tokenFile === undefined ? undefined : readTokenFile(names.tokenFile, values.tokenFile);
 
-  const client = createSidecarClient(values.target, token ? { token } : {});
+  const client = createSidecarClient(formatAddress(values.target!), token ? { token } : {});
   const call = client.Session();
   let seq = 0;
   const waiting = new Map<number, { answer: (r: SessionResponse__Output) => void; fail: (err: Error) => void }>();
@@ -74,7 +76,7 @@ export async function runSimulate(argv: string[], log: (line: string) => void = 
       call.write({ ...req, seq: n });
     });
 
-  const roomId = `RM_${values.room}`;
+  const roomId = `RM_${room}`;
   try {
     await send({ hello: { clientId: `simulate-${process.pid}` } });
     const people = Array.from({ length: participants }, (_, p) => ({
@@ -85,7 +87,7 @@ export async function runSimulate(argv: string[], log: (line: string) => void = 
       await send({
         activate: {
           roomId,
-          roomName: values.room,
+          roomName: room,
           participantId: person.participantId,
           participantIdentity: `user-${person.participantId}`,
           guardId: `join-${person.participantId}`,

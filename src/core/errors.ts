@@ -2,7 +2,7 @@
  * The one error type the product raises on purpose. Codes are gRPC status
  * names; the service layer maps them to grpc-js's `status` enum.
  */
-export type ErrorCode = 'INVALID_ARGUMENT' | 'RESOURCE_EXHAUSTED' | 'UNAVAILABLE' | 'UNAUTHENTICATED' | 'CANCELLED';
+export type ErrorCode = 'INVALID_ARGUMENT' | 'RESOURCE_EXHAUSTED' | 'UNAVAILABLE' | 'UNAUTHENTICATED';
 
 export class SidecarError extends Error {
   constructor(

@@ -5,6 +5,7 @@
  */
 import {
   checkSettings,
+  isUnset,
   parseCpu,
   parseDuration,
   parseImage,
@@ -25,7 +26,7 @@ export const INJECTED_LABEL = `${PREFIX}injected`;
 
 type Apply = (s: SidecarSettings, value: string, name: string) => void;
 
-/** Annotation suffix → how it changes the settings. The README's table is built from these names. */
+/** Annotation suffix → how it changes the settings (docs/configuration.md lists them with their parsers). */
 // A Map, not an object literal, so `telemetry-sidecar/constructor` cannot reach Object.prototype.
 const OVERRIDES: ReadonlyMap<string, Apply> = new Map<string, Apply>(
   Object.entries({
@@ -115,7 +116,8 @@ export function resolveSettings(
     if (!name.startsWith(PREFIX) || name === INJECT_KEY) continue;
     const apply = OVERRIDES.get(name.slice(PREFIX.length));
     if (apply === undefined) unknown.push(name);
-    else apply(settings, value.trim(), name);
+    // empty means "not set", as for the sidecar's env vars; except that an empty Secret turns auth off
+    else if (!isUnset(value) || name === `${PREFIX}grpc-token-secret`) apply(settings, value.trim(), name);
   }
   return { settings: checkSettings(settings, (key) => CHECKED_ANNOTATIONS[key]), unknown };
 }

@@ -3,7 +3,7 @@
  * HTTPS server, and runs until SIGTERM/SIGINT.
  */
 import { pino } from 'pino';
-import { ConfigError, loadWebhookConfig, USAGE } from './config.js';
+import { checkWebhookFiles, ConfigError, loadWebhookConfig, optionName, USAGE, type WebhookConfig } from './config.js';
 import { InjectCounters } from './counters.js';
 import { startWebhookServer } from './server.js';
 
@@ -16,6 +16,7 @@ export async function runInjectWebhook(argv: string[], env: NodeJS.ProcessEnv): 
   let loaded;
   try {
     loaded = await loadWebhookConfig(argv, env);
+    if (!loaded.help) checkWebhookFiles(loaded.config);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`telemetry-sidecar inject-webhook: ${err.message}\n`);
@@ -35,7 +36,8 @@ export async function runInjectWebhook(argv: string[], env: NodeJS.ProcessEnv): 
     tlsKeyFile: config.tlsKeyFile,
     certReloadIntervalMs: config.certReloadIntervalMs,
     deps: { defaults: config.defaults, logger, counters: new InjectCounters() },
-  });
+  }).catch(listenFailed(config));
+  if (server === undefined) return;
   logger.info(
     { port: server.port, image: config.defaults.image, mode: config.defaults.mode },
     'injection webhook listening',
@@ -46,4 +48,16 @@ export async function runInjectWebhook(argv: string[], env: NodeJS.ProcessEnv): 
   });
   logger.info({ signal }, 'shutting down injection webhook');
   await server.close();
+}
+
+/** A port in use or not allowed is a setting to change: one line naming it, exit code 2. */
+function listenFailed(config: WebhookConfig): (err: unknown) => undefined {
+  return (err) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw err;
+    const setting = optionName(config, 'listenAddr');
+    process.stderr.write(`telemetry-sidecar inject-webhook: ${setting}: cannot listen: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return undefined;
+  };
 }

@@ -1,8 +1,21 @@
 /**
  * What the injected sidecar looks like for one pod: the webhook's defaults with
  * that pod's annotation overrides applied. Validation lives here so the
- * defaults file and the annotations are held to the same rules.
+ * defaults file and the annotations are held to the same rules, and values the
+ * sidecar reads (upstream, flush interval, log level, ports) are checked with
+ * the sidecar's own parsers (src/settings), so what the webhook injects, the sidecar starts with.
  */
+import {
+  byteSize,
+  InvalidValue,
+  logLevel,
+  positiveDuration,
+  requireSetting,
+  SettingError,
+  unprivilegedPort,
+  upstream,
+  type Parser,
+} from '../settings/index.js';
 
 export type InjectMode = 'native' | 'container';
 
@@ -73,104 +86,83 @@ export const BUILTIN_DEFAULTS: SidecarSettings = Object.freeze({
   },
 });
 
-/** A setting that failed validation; `setting` names the annotation or defaults-file key. */
-export class SettingError extends Error {
-  constructor(
-    readonly setting: string,
-    message: string,
-  ) {
-    super(`${setting}: ${message}`);
-    this.name = 'SettingError';
-  }
-}
+export { SettingError };
 
-const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
-const PULL_POLICIES = new Set(['Always', 'IfNotPresent', 'Never']);
-const DURATION = /^\d+(ms|s|m|h)$/;
-const UPSTREAM = /^(file:\S+|stdout:|grpcs?:\/\/[^\s/]+:\d+)$/;
+/** Checks one value of a setting named `setting` (annotation or file key); absent or empty is an error here. */
+type Check<T> = (setting: string, raw: unknown) => T;
+
+const check =
+  <T>(parse: Parser<T>): Check<T> =>
+  (setting, raw) =>
+    requireSetting(setting, parse, raw);
+
+/** Validated with `parse`, kept as the (trimmed) text the sidecar will read from its env. */
+const checkText =
+  (parse: Parser<unknown>): Check<string> =>
+  (setting, raw) => {
+    requireSetting(setting, parse, raw);
+    return String(raw).trim();
+  };
+
+const oneOf =
+  <T extends string>(values: readonly T[], what = values.map((v) => `"${v}"`).join(' or ')): Parser<T> =>
+  (raw) => {
+    if ((values as readonly string[]).includes(raw)) return raw as T;
+    throw new InvalidValue(`must be ${what}, got ${JSON.stringify(raw)}`);
+  };
+
+const matching =
+  (pattern: RegExp, what: string): Parser<string> =>
+  (raw) => {
+    if (pattern.test(raw)) return raw;
+    throw new InvalidValue(`must be ${what}, got ${JSON.stringify(raw)}`);
+  };
+
 // IANA_SVC_NAME as the API server checks it: 1-15 chars, lowercase alnum and '-', a letter somewhere.
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/;
 const IMAGE = /^[^\s]{1,512}$/;
 // DNS-1123 subdomain, as Secret names are.
-const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-export function parsePort(setting: string, raw: unknown): number {
-  const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
-    throw new SettingError(setting, `must be a port number 1-65535, got ${JSON.stringify(raw)}`);
-  }
-  return n;
-}
-
-export function parseMode(setting: string, raw: unknown): InjectMode {
-  if (raw === 'native' || raw === 'container') return raw;
-  throw new SettingError(setting, `must be "native" or "container", got ${JSON.stringify(raw)}`);
-}
-
-export function parseImage(setting: string, raw: unknown): string {
-  if (typeof raw === 'string' && IMAGE.test(raw)) return raw;
-  throw new SettingError(setting, `must be an image reference without spaces, got ${JSON.stringify(raw)}`);
-}
-
-export function parseUpstream(setting: string, raw: unknown): string {
-  if (typeof raw === 'string' && UPSTREAM.test(raw)) return raw;
-  throw new SettingError(
-    setting,
-    `must be file:PATH, stdout:, grpc://HOST:PORT or grpcs://HOST:PORT, got ${JSON.stringify(raw)}`,
-  );
-}
-
-export function parseSecretName(setting: string, raw: unknown): string {
-  if (typeof raw === 'string' && (raw === '' || (raw.length <= 253 && SECRET_NAME.test(raw)))) return raw;
-  throw new SettingError(
-    setting,
-    `must be a Secret name (lowercase letters, digits, '-', '.'), got ${JSON.stringify(raw)}`,
-  );
-}
-
-export function parseDuration(setting: string, raw: unknown): string {
-  if (typeof raw === 'string' && (raw === '' || DURATION.test(raw))) return raw;
-  throw new SettingError(setting, `must be a duration such as 500ms, 30s, 5m or 1h, got ${JSON.stringify(raw)}`);
-}
-
-export function parseLogLevel(setting: string, raw: unknown): string {
-  if (typeof raw === 'string' && LOG_LEVELS.has(raw)) return raw;
-  throw new SettingError(setting, `must be one of ${[...LOG_LEVELS].join(', ')}, got ${JSON.stringify(raw)}`);
-}
+const SECRET_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** CPU quantity in millicores, e.g. `100m` → 100, `1.5` → 1500. */
-export function parseCpu(setting: string, raw: unknown): number {
-  const m = typeof raw === 'string' ? /^(\d+(?:\.\d+)?)(m?)$/.exec(raw) : null;
-  if (!m || m[1] === undefined) {
-    throw new SettingError(setting, `must be a CPU quantity such as 100m or 1, got ${JSON.stringify(raw)}`);
-  }
+const cpuMillis: Parser<number> = (raw) => {
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(raw);
+  if (!m || m[1] === undefined)
+    throw new InvalidValue(`must be a CPU quantity such as 100m or 1, got ${JSON.stringify(raw)}`);
   const millis = m[2] === 'm' ? Number(m[1]) : Number(m[1]) * 1000;
-  if (millis <= 0) throw new SettingError(setting, `must be greater than zero, got ${JSON.stringify(raw)}`);
+  if (millis <= 0) throw new InvalidValue(`must be greater than zero, got ${JSON.stringify(raw)}`);
   return millis;
-}
-
-const MEMORY_UNITS: Readonly<Record<string, number>> = {
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
 };
 
-/** Memory quantity in bytes, e.g. `64Mi`, `1G`, `500000000`. */
-export function parseMemory(setting: string, raw: unknown): number {
-  const m = typeof raw === 'string' ? /^(\d+(?:\.\d+)?)(|k|M|G|T|Ki|Mi|Gi|Ti)$/.exec(raw) : null;
-  const unit = m?.[2] === undefined ? undefined : MEMORY_UNITS[m[2]];
-  if (!m || m[1] === undefined || unit === undefined) {
-    throw new SettingError(setting, `must be a memory quantity such as 64Mi or 1Gi, got ${JSON.stringify(raw)}`);
-  }
-  const bytes = Number(m[1]) * unit;
-  if (bytes <= 0) throw new SettingError(setting, `must be greater than zero, got ${JSON.stringify(raw)}`);
-  return bytes;
+/**
+ * Ports the sidecar listens on: the sidecar's own port parser, and 1024 or
+ * above, since the injected sidecar runs as uid 1000 without capabilities.
+ */
+export const parsePort: Check<number> = check(unprivilegedPort);
+export const parseMode: Check<InjectMode> = check(oneOf(['native', 'container'] as const));
+export const parsePullPolicy: Check<SidecarSettings['imagePullPolicy']> = check(
+  oneOf(['Always', 'IfNotPresent', 'Never'] as const, 'Always, IfNotPresent or Never'),
+);
+export const parseImage: Check<string> = check(matching(IMAGE, 'an image reference without spaces'));
+export const parsePortName: Check<string> = check(
+  matching(PORT_NAME, "a port name (1-15 lowercase letters, digits, '-')"),
+);
+const secretName = check(matching(SECRET_NAME, "a Secret name (lowercase letters, digits, '-', '.')"));
+/** Empty means "no Secret": gRPC without a token. */
+export const parseSecretName: Check<string> = (setting, raw) => (isUnset(raw) ? '' : secretName(setting, raw));
+/** The sidecar's SIDECAR_UPSTREAM parser. */
+export const parseUpstream: Check<string> = checkText(upstream);
+/** The sidecar's SIDECAR_FLUSH_INTERVAL parser (a duration greater than zero). */
+export const parseDuration: Check<string> = checkText(positiveDuration);
+/** The sidecar's LOG_LEVEL parser. */
+export const parseLogLevel: Check<string> = checkText(logLevel);
+export const parseCpu: Check<number> = check(cpuMillis);
+/** Memory quantity in bytes (`64Mi`, `1G`, `500000`): the settings language's byte size, which is Kubernetes' grammar. */
+export const parseMemory: Check<number> = check(byteSize);
+
+/** An empty value (or whitespace) means "not set": the default stays, as for the sidecar's env vars. */
+export function isUnset(raw: unknown): boolean {
+  return raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '');
 }
 
 /** The settings `checkSettings` may blame, named by whoever supplied them. */
@@ -240,12 +232,26 @@ function parseResourceList(setting: string, raw: unknown, base: ResourceList): R
   for (const key of Object.keys(raw)) {
     if (key !== 'cpu' && key !== 'memory') throw new SettingError(`${setting}.${key}`, 'unknown key');
   }
-  const cpu = raw.cpu === undefined ? base.cpu : String(raw.cpu);
-  const memory = raw.memory === undefined ? base.memory : String(raw.memory);
+  const cpu = isUnset(raw.cpu) ? base.cpu : String(raw.cpu).trim();
+  const memory = isUnset(raw.memory) ? base.memory : String(raw.memory).trim();
   parseCpu(`${setting}.cpu`, cpu);
   parseMemory(`${setting}.memory`, memory);
   return { cpu, memory };
 }
+
+/** Keys whose empty value means "keep the built-in default". */
+const SCALAR_KEYS: ReadonlySet<string> = new Set([
+  'image',
+  'imagePullPolicy',
+  'mode',
+  'grpcPort',
+  'httpPort',
+  'portName',
+  'upstream',
+  'flushInterval',
+  'logLevel',
+  'dataSizeLimit',
+]);
 
 /**
  * Parses the webhook's defaults file (YAML/JSON rendered by the chart from
@@ -259,15 +265,13 @@ export function parseDefaults(raw: unknown, file: string): SidecarSettings {
   const s: SidecarSettings = { ...b, resources: { ...b.resources } };
   const at = (key: string): string => `${file}: ${key}`;
   for (const [key, value] of Object.entries(raw)) {
+    if (isUnset(value) && SCALAR_KEYS.has(key)) continue;
     switch (key) {
       case 'image':
         s.image = parseImage(at(key), value);
         break;
       case 'imagePullPolicy':
-        if (typeof value !== 'string' || !PULL_POLICIES.has(value)) {
-          throw new SettingError(at(key), `must be Always, IfNotPresent or Never, got ${JSON.stringify(value)}`);
-        }
-        s.imagePullPolicy = value as SidecarSettings['imagePullPolicy'];
+        s.imagePullPolicy = parsePullPolicy(at(key), value);
         break;
       case 'mode':
         s.mode = parseMode(at(key), value);
@@ -279,13 +283,7 @@ export function parseDefaults(raw: unknown, file: string): SidecarSettings {
         s.httpPort = parsePort(at(key), value);
         break;
       case 'portName':
-        if (typeof value !== 'string' || !PORT_NAME.test(value)) {
-          throw new SettingError(
-            at(key),
-            `must be a port name (1-15 lowercase letters, digits, '-'), got ${JSON.stringify(value)}`,
-          );
-        }
-        s.portName = value;
+        s.portName = parsePortName(at(key), value);
         break;
       case 'upstream':
         s.upstream = parseUpstream(at(key), value);
@@ -309,7 +307,7 @@ export function parseDefaults(raw: unknown, file: string): SidecarSettings {
       }
       case 'dataSizeLimit':
         parseMemory(at(key), value);
-        s.dataSizeLimit = value as string;
+        s.dataSizeLimit = String(value).trim();
         break;
       case 'grpcTokenSecret':
         s.grpcTokenSecret = parseSecretName(at(key), value);

@@ -6,15 +6,10 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import type { TrackStatInput } from '../core/registry.js';
 import type { WorkerInfo } from '../core/worker.js';
 import { StreamType } from '../core/analytics.js';
+import { isLogLevel, LOG_LEVELS } from '../settings/log-level.js';
 
 export type { Logger } from 'pino';
-
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export function isLogLevel(level: string): level is LogLevel {
-  return (LOG_LEVELS as readonly string[]).includes(level);
-}
+export { isLogLevel };
 
 /**
  * One JSON object per line: `level` as its name (not pino's number, which log

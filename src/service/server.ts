@@ -8,7 +8,6 @@ import { timingSafeEqual } from 'node:crypto';
 import {
   Server,
   ServerCredentials,
-  status,
   type Metadata,
   type ServiceDefinition,
   type sendUnaryData,
@@ -18,7 +17,7 @@ import {
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import type { Address } from '../config.js';
+import type { Address } from '../settings/index.js';
 import type { ActivateRequest__Output } from '../generated/telemetry/sidecar/v1/ActivateRequest.js';
 import type { FlushRequest__Output } from '../generated/telemetry/sidecar/v1/FlushRequest.js';
 import type { ListWorkersRequest__Output } from '../generated/telemetry/sidecar/v1/ListWorkersRequest.js';
@@ -28,7 +27,7 @@ import { decodeSessionRequest, decodeTrackStatsRequest, type DecodedTrackStats }
 import { MalformedMessage, tolerant } from './malformed.js';
 import { Session, type SessionCall } from './session.js';
 import type { SidecarService } from './sidecar.js';
-import { isUnexpected, toStatus } from './status.js';
+import { isUnexpected, malformed, toStatus, UNAUTHENTICATED } from './status.js';
 
 export const SERVICE_NAME = 'telemetry.sidecar.v1.TelemetrySidecar';
 /** A 100-stat TrackStats message is ~30 KB; 4 MiB is grpc's default and ample. */
@@ -108,7 +107,7 @@ export class GrpcServer {
     return {
       Session: (call: SessionCall) => {
         if (!this.authorized(call.metadata)) {
-          call.emit('error', { code: status.UNAUTHENTICATED, details: 'missing or wrong bearer token' });
+          call.emit('error', toStatus(UNAUTHENTICATED));
           return;
         }
         this.sessions.add(new Session(call, s, this.logger, (session) => this.sessions.delete(session)));
@@ -131,11 +130,11 @@ export class GrpcServer {
         callback(toStatus(err));
       };
       if (!this.authorized(call.metadata)) {
-        callback({ code: status.UNAUTHENTICATED, details: 'missing or wrong bearer token' });
+        callback(toStatus(UNAUTHENTICATED));
         return;
       }
       if (call.request instanceof MalformedMessage) {
-        callback({ code: status.INVALID_ARGUMENT, details: `malformed ${method} request: ${call.request.reason}` });
+        callback(toStatus(malformed(`${method} request`, call.request.reason)));
         return;
       }
       try {

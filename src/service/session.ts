@@ -6,7 +6,7 @@
  * client cannot grow our memory.
  */
 import { randomUUID } from 'node:crypto';
-import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { SidecarError } from '../core/errors.js';
 import type { Hello__Output } from '../generated/telemetry/sidecar/v1/Hello.js';
@@ -16,7 +16,7 @@ import { MalformedMessage } from './malformed.js';
 import { requireId } from './requests.js';
 import type { SidecarService } from './sidecar.js';
 import type { DecodedSessionRequest } from '../wire/session-decoder.js';
-import { isUnexpected, toStatus } from './status.js';
+import { isUnexpected, malformed, toStatus } from './status.js';
 
 export type SessionCall = ServerDuplexStream<DecodedSessionRequest | MalformedMessage, SessionResponse>;
 type Seq = DecodedSessionRequest['seq'] | bigint;
@@ -98,12 +98,7 @@ export class Session {
 
   /** Never throws or rejects: every failure becomes a StreamError response. */
   private handle(req: DecodedSessionRequest | MalformedMessage): SessionResponse | Promise<SessionResponse> {
-    if (req instanceof MalformedMessage) {
-      return {
-        seq: req.seq.toString(),
-        error: { code: status.INVALID_ARGUMENT, message: `malformed SessionRequest: ${req.reason}` },
-      };
-    }
+    if (req instanceof MalformedMessage) return this.error(req.seq, malformed('SessionRequest', req.reason));
     const seq = req.seq;
     try {
       switch (req.request) {

@@ -164,7 +164,7 @@ export class SidecarService {
   private expireLease(clientId: string, guards: ReleaseInput[]): void {
     if (!this.serving) return;
     for (const guard of guards) this.releaseGuard(guard);
-    this.deps.metrics.leaseExpired(1);
+    this.deps.metrics.leaseExpired(guards.length);
     this.deps.logger.info(
       { clientId, guards: guards.length },
       'lease expired: released the guards of a vanished client',

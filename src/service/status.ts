@@ -12,8 +12,15 @@ const CODES: Record<SidecarError['code'], status> = {
   RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
   UNAVAILABLE: status.UNAVAILABLE,
   UNAUTHENTICATED: status.UNAUTHENTICATED,
-  CANCELLED: status.CANCELLED,
 };
+
+/** A call without the configured bearer token. */
+export const UNAUTHENTICATED = new SidecarError('UNAUTHENTICATED', 'missing or wrong bearer token');
+
+/** A request that could not be decoded: INVALID_ARGUMENT naming what it was meant to be. */
+export function malformed(what: string, reason: string): SidecarError {
+  return new SidecarError('INVALID_ARGUMENT', `malformed ${what}: ${reason}`);
+}
 
 /** Our errors keep their code and message; anything unexpected is INTERNAL with a generic message (the caller logs the stack). */
 export function toStatus(err: unknown): ErrorStatus {

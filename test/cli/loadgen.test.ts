@@ -88,9 +88,18 @@ describe('loadgen', () => {
 
   it('refuses bad flags with a message naming the flag', async () => {
     await expect(runLoadgen(['--participants', '0'], () => undefined)).rejects.toThrow(
-      '--participants must be a positive whole number',
+      '--participants: must be a positive whole number',
     );
-    await expect(runLoadgen(['--participants', '1', '--streams', '2'], () => undefined)).rejects.toThrow('--streams');
+    await expect(runLoadgen(['--participants', '1', '--streams', '2'], () => undefined)).rejects.toThrow(
+      '--streams: must not exceed --participants (1)',
+    );
+    // the settings language's durations, as everywhere: a unit is required
+    await expect(runLoadgen(['--duration', '30'], () => undefined)).rejects.toThrow(
+      '--duration: must be a duration with a unit',
+    );
+    await expect(runLoadgen(['--token-file', '/nonexistent/token'], () => undefined)).rejects.toThrow(
+      '--token-file: cannot read /nonexistent/token',
+    );
   });
 
   it('puts seq in front of a pre-encoded request as a varint', () => {

@@ -18,6 +18,6 @@ describe('simulate', () => {
   });
 
   it('refuses bad flags with a message naming the flag', async () => {
-    await expect(runSimulate(['--rounds', '0'], () => undefined)).rejects.toThrow('--rounds must be a positive');
+    await expect(runSimulate(['--rounds', '0'], () => undefined)).rejects.toThrow('--rounds: must be a positive');
   });
 });

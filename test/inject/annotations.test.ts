@@ -52,12 +52,14 @@ describe('resolveSettings', () => {
 
   it.each([
     ['telemetry-sidecar/mode', 'sidecar', 'must be "native" or "container"'],
-    ['telemetry-sidecar/grpc-port', '0', 'must be a port number 1-65535'],
-    ['telemetry-sidecar/upstream', 'http://x:1', 'must be file:PATH, stdout:, grpc://HOST:PORT'],
+    ['telemetry-sidecar/grpc-port', '0', 'must be a port number 1024-65535'],
+    ['telemetry-sidecar/http-port', '80', 'must be a port number 1024-65535 (the sidecar runs as uid 1000'],
+    ['telemetry-sidecar/upstream', 'http://x:1', 'must be file:PATH, stdout:, grpc://host:port'],
+    ['telemetry-sidecar/flush-interval', '0s', 'must be greater than zero'],
     ['telemetry-sidecar/flush-interval', '30', 'must be a duration'],
     ['telemetry-sidecar/log-level', 'loud', 'must be one of'],
     ['telemetry-sidecar/cpu-limit', '1 core', 'must be a CPU quantity'],
-    ['telemetry-sidecar/memory-limit', '1GB', 'must be a memory quantity'],
+    ['telemetry-sidecar/memory-limit', '1GB', 'must be a size such as 268435456, 64Mi or 1Gi'],
     ['telemetry-sidecar/image', 'a b', 'must be an image reference'],
     ['telemetry-sidecar/grpc-token-secret', 'My_Secret', 'must be a Secret name'],
     ['telemetry-sidecar/cpu-request', '2', 'request 2 exceeds limit 1'],

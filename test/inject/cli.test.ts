@@ -19,9 +19,7 @@ describe('runInjectWebhook', () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     await runInjectWebhook([], { INJECT_LISTEN_ADDR: 'nowhere' });
     expect(err).toHaveBeenCalledTimes(1);
-    expect(err.mock.calls[0]?.[0]).toMatch(
-      /^telemetry-sidecar inject-webhook: --listen-addr \/ INJECT_LISTEN_ADDR: .*\n$/,
-    );
+    expect(err.mock.calls[0]?.[0]).toMatch(/^telemetry-sidecar inject-webhook: INJECT_LISTEN_ADDR: .*\n$/);
     expect(process.exitCode).toBe(2);
   });
 });

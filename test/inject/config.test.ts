@@ -52,10 +52,14 @@ describe('webhook flags and env', () => {
   });
 
   it.each([
-    [['--listen-addr', 'nowhere'], {}, '--listen-addr / INJECT_LISTEN_ADDR: expected host:port'],
-    [[], { INJECT_CERT_RELOAD_INTERVAL: '5' }, '--cert-reload-interval / INJECT_CERT_RELOAD_INTERVAL'],
-    [[], { LOG_LEVEL: 'chatty' }, '--log-level / LOG_LEVEL: must be one of'],
-    [['--bogus'], {}, "Unknown option '--bogus'"],
+    [['--listen-addr', 'nowhere'], {}, '--listen-addr: must be host:port'],
+    [[], { INJECT_LISTEN_ADDR: 'nowhere' }, 'INJECT_LISTEN_ADDR: must be host:port'],
+    [[], { INJECT_CERT_RELOAD_INTERVAL: '5' }, 'INJECT_CERT_RELOAD_INTERVAL: must be a duration with a unit'],
+    [[], { INJECT_CERT_RELOAD_INTERVAL: '0s' }, 'INJECT_CERT_RELOAD_INTERVAL: must be greater than zero'],
+    [['--cert-reload-interval', '1000h'], {}, '--cert-reload-interval: must be at most 2147483647ms'],
+    [[], { LOG_LEVEL: 'chatty' }, 'LOG_LEVEL: must be one of trace, debug, info, warn, error, fatal, silent'],
+    [['--bogus'], {}, '--bogus: unknown option (see --help)'],
+    [['--listen-addr'], {}, '--listen-addr: needs a value'],
   ])('stops on %j %j with one line naming the setting', (argv, env, message) => {
     expect(() => parseWebhookArgs(argv, env)).toThrow(ConfigError);
     expect(() => parseWebhookArgs(argv, env)).toThrow(message);

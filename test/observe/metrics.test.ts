@@ -1,8 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { status } from '@grpc/grpc-js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StreamType, type AnalyticsStream } from '../../src/core/analytics.js';
 import { WorkerRegistry, type TrackStatInput } from '../../src/core/registry.js';
 import { startHttpServer, type HttpServer } from '../../src/observe/http.js';
 import { normaliseCountry, prefersOpenMetrics, SidecarMetrics } from '../../src/observe/metrics.js';
+import { SessionDriver } from '../helpers/rpc.js';
+import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample, stream } from '../helpers/stats.js';
 import { httpGet, Scrape, scrape } from './scrape.js';
 
@@ -84,6 +87,23 @@ describe('SPEC §8 metrics', () => {
     }
     expect(s.value('telemetry_sidecar_workers_reaped_total')).toBe(0);
     expect(s.value('telemetry_sidecar_leases_expired_total')).toBe(0);
+    const guardOps = s
+      .series('telemetry_sidecar_guard_ops_total')
+      .map((x) => `${x.labels.op}/${x.labels.result}=${x.value}`);
+    expect(guardOps.sort()).toEqual(
+      [
+        'activate/created',
+        'activate/reused',
+        'activate/noop',
+        'activate/error',
+        'release/released',
+        'release/closed',
+        'release/noop',
+        'release/not_found',
+      ]
+        .map((k) => `${k}=0`)
+        .sort(),
+    );
   });
 
   it('keeps worker, connected and guard gauges equal to the registry through activate, release, flush and reap', async () => {
@@ -126,7 +146,7 @@ describe('SPEC §8 metrics', () => {
     metrics.guardOp('release', 'closed');
     metrics.guardOp('release', 'not_found');
     const s = await scrape(server.port);
-    expect(s.series('telemetry_sidecar_guard_ops_total')).toHaveLength(4);
+    expect(s.series('telemetry_sidecar_guard_ops_total')).toHaveLength(8);
     expect(s.value('telemetry_sidecar_guard_ops_total', { op: 'activate', result: 'created' })).toBe(2);
     expect(s.value('telemetry_sidecar_guard_ops_total', { op: 'activate', result: 'reused' })).toBe(1);
     expect(s.value('telemetry_sidecar_guard_ops_total', { op: 'release', result: 'closed' })).toBe(1);
@@ -189,6 +209,29 @@ describe('SPEC §8 metrics', () => {
     s = await scrape(server.port);
     expect(s.value('telemetry_sidecar_sessions')).toBe(0);
     expect(s.value('telemetry_sidecar_upstream_queue_stats')).toBe(0);
+  });
+});
+
+describe('leases_expired_total through a real Session', () => {
+  let t: TestSidecar | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('counts the guards a vanished client held, not the client', async () => {
+    t = await startTestSidecar({ SIDECAR_LEASE_GRACE: '0ms' });
+    const s = new SessionDriver(t.client);
+    await s.send({ hello: { clientId: 'sfu-1' } });
+    await s.send({ activate: { roomId: 'R', participantId: 'P1', guardId: 'join' } });
+    await s.send({ activate: { roomId: 'R', participantId: 'P1', guardId: 'publish' } });
+    await s.send({ activate: { roomId: 'R', participantId: 'P2', guardId: 'join' } });
+    s.call.cancel();
+    await expect(s.ended).rejects.toMatchObject({ code: status.CANCELLED });
+    const expired = async () => (await scrape(t!.sidecar.httpPort)).value('telemetry_sidecar_leases_expired_total');
+    await vi.waitFor(async () => expect(await expired()).toBeGreaterThan(0));
+    expect(await expired()).toBe(3);
+    expect((await scrape(t.sidecar.httpPort)).value('telemetry_sidecar_guards_active')).toBe(0);
   });
 });
 

@@ -67,7 +67,7 @@ describe('the sidecar process', () => {
     const bad = await runCli([], { SIDECAR_CLOSE_WAIT: 'soon' });
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toEqual([
-      'telemetry-sidecar: SIDECAR_CLOSE_WAIT: expected a duration such as 500ms, 30s, 3m or 1h, got "soon"',
+      'telemetry-sidecar: SIDECAR_CLOSE_WAIT: must be a duration with a unit (ms, s, m, h) such as 500ms, 30s or 3m, got "soon"',
     ]);
     const unknown = await runCli(['--no-such-flag']);
     expect(unknown.code).toBe(2);

@@ -1,0 +1,31 @@
+/**
+ * Every reason a stat can be lost or refused, with its meaning: the one list
+ * `telemetry_sidecar_stats_dropped_total{reason}` is zero-initialised from and
+ * docs/metrics.md documents (a test holds both to it). Add a reason here
+ * before counting it.
+ */
+export const DROP_REASONS = {
+  memory_limit: 'refused at ingest: over SIDECAR_MEMORY_LIMIT_MB (the client got UNAVAILABLE)',
+  track_limit:
+    'refused at ingest: a worker would hold more than SIDECAR_MAX_TRACKS_PER_WORKER tracks (RESOURCE_EXHAUSTED)',
+  invalid_argument:
+    'refused at ingest: a TrackStats request with a bad id or no stat (INVALID_ARGUMENT); or a batch the upstream refused with INVALID_ARGUMENT',
+  queue_full: 'the delivery queue was over SIDECAR_QUEUE_MAX_BYTES: the oldest batch was dropped',
+  shutdown: 'still undelivered when SIDECAR_SHUTDOWN_TIMEOUT ran out, with no spool to keep it',
+  spool_corrupt: 'a torn or corrupt spool record skipped at start',
+  not_found: 'the upstream refused a batch with NOT_FOUND',
+  already_exists: 'the upstream refused a batch with ALREADY_EXISTS',
+  permission_denied: 'the upstream refused a batch with PERMISSION_DENIED',
+  failed_precondition: 'the upstream refused a batch with FAILED_PRECONDITION',
+  out_of_range: 'the upstream refused a batch with OUT_OF_RANGE',
+  unimplemented: 'the upstream refused a batch with UNIMPLEMENTED (not an AnalyticsRecorderService?)',
+  data_loss: 'the upstream refused a batch with DATA_LOSS',
+  unauthenticated: 'the upstream refused a batch with UNAUTHENTICATED (check SIDECAR_UPSTREAM_TOKEN_FILE)',
+  internal: 'an unexpected error (a bug: the log has the stack)',
+} as const satisfies Record<string, string>;
+
+export type DropReason = keyof typeof DROP_REASONS;
+
+export function isDropReason(reason: string): reason is DropReason {
+  return Object.hasOwn(DROP_REASONS, reason);
+}
