@@ -68,6 +68,9 @@ export class SidecarMetrics {
   private readonly statsDroppedTotal: Counter<'reason'>;
   private readonly workersReaped: Counter;
   private readonly leasesExpired: Counter;
+  private readonly upstreamUpGauge: Gauge;
+  private readonly spoolWriteErrors: Counter;
+  private readonly spoolUnreadable: Counter;
 
   /** One accumulator per (direction, normalised country); bounded by normaliseCountry. */
   private readonly traffic = { incoming: new Map<string, TrafficCell>(), outgoing: new Map<string, TrafficCell>() };
@@ -144,6 +147,23 @@ export class SidecarMetrics {
       registers,
     });
 
+    this.upstreamUpGauge = new Gauge({
+      name: `${PREFIX}upstream_up`,
+      help: 'Whether the last delivery attempt succeeded (1) or the upstream is failing and batches are retried (0).',
+      registers,
+    });
+    this.upstreamUpGauge.set(1);
+    this.spoolWriteErrors = new Counter({
+      name: `${PREFIX}spool_write_errors_total`,
+      help: 'Failed spool writes (disk full, I/O error); such a batch is held in memory only until a write succeeds.',
+      registers,
+    });
+    this.spoolUnreadable = new Counter({
+      name: `${PREFIX}spool_unreadable_records_total`,
+      help: 'Spool records found at start whose stat count could not be recovered (deleted; their stats are unknown).',
+      registers,
+    });
+
     // Zeroed up front so rate() sees every series from the first scrape.
     for (const result of ['accepted', 'invalid', 'no_worker']) this.trackStatsTotal.inc({ result }, 0);
     for (const result of ['delivered', 'retried', 'dropped']) this.upstreamStatsTotal.inc({ result }, 0);
@@ -190,6 +210,18 @@ export class SidecarMetrics {
   /** `reason` must come from a fixed set in code (e.g. `queue_full`, `memory_limit`), never from input. */
   statsDropped(reason: string, n: number): void {
     if (n > 0) this.statsDroppedTotal.inc({ reason }, n);
+  }
+
+  upstreamUp(up: boolean): void {
+    this.upstreamUpGauge.set(up ? 1 : 0);
+  }
+
+  spoolWriteError(): void {
+    this.spoolWriteErrors.inc();
+  }
+
+  spoolUnreadableRecords(n: number): void {
+    if (n > 0) this.spoolUnreadable.inc(n);
   }
 
   leaseExpired(n: number): void {
