@@ -265,7 +265,8 @@ describe('Delivery with a batch that keeps failing', () => {
       expect(counts['dropped:quarantined']).toBe(1);
       expect(counts.dropped).toBe(1);
       await vi.waitFor(() => expect(sink.delivered).toEqual(['ok0', 'ok1', 'ok2', 'ok3']));
-      expect(readdirSync(join(dir, 'quarantine'))).toEqual(['0000000000000001-1.batch']);
+      // settled at once, moved just after
+      await vi.waitFor(() => expect(readdirSync(join(dir, 'quarantine'))).toEqual(['0000000000000001-1.batch']));
       await vi.waitFor(() => expect(readdirSync(dir).filter((f) => f.endsWith('.batch'))).toEqual([]));
       expect(d.queuedStats).toBe(0);
     } finally {

@@ -77,8 +77,8 @@ describe('Spool', () => {
   it('leaves no record behind a short write (disk full): the write rejects and the temporary file goes', async () => {
     const real = await Spool.open(dir, options());
     await real.spool.write(batch('before', 1));
-    // the next write gets 20 bytes out, then ENOSPC
-    const { spool } = await Spool.open(dir, options('protobuf', { openFile: shortWritesAfter(20) }));
+    // the next record's 100-byte header gets out, then 50 of its 500-byte body, then ENOSPC
+    const { spool } = await Spool.open(dir, options('protobuf', { openFile: shortWritesAfter(150) }));
     await expect(spool.write(batch('torn', 5, 'x'.repeat(500)))).rejects.toMatchObject({ code: 'ENOSPC' });
     expect(readdirSync(dir).filter((f) => f.includes('.batch'))).toEqual(['0000000000000001-1.batch']);
     const again = await Spool.open(dir, options());
