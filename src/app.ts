@@ -204,6 +204,7 @@ async function openSpool(config: Readonly<Config>, format: string, ids: BatchIds
       format,
       newId: () => ids.next(),
       quarantineMaxBytes: config.quarantineMaxBytes,
+      maxBytes: config.queueMaxBytes,
     });
   } catch (err) {
     if (err instanceof SpoolDirError) throw new ConfigError(`SIDECAR_SPOOL_DIR: ${err.message}`);

@@ -55,10 +55,8 @@ export function decodeRecord(buf: Buffer): DecodedRecord {
   if (buf.length >= 4 && buf.subarray(0, 4).equals(MAGIC_V1)) return decodeV1(buf);
   if (buf.length < HEADER_BYTES) return { kind: 'unreadable', why: `torn header (${buf.length} bytes)` };
   if (!buf.subarray(0, 4).equals(MAGIC_V2)) return { kind: 'unreadable', why: 'not a spool record (bad magic)' };
-  if (crc32(buf.subarray(8, HEADER_BYTES)) !== buf.readUInt32BE(4)) {
-    return { kind: 'unreadable', why: 'header checksum mismatch' };
-  }
-  const count = buf.readUInt32BE(8);
+  const count = countOf(buf);
+  if (count === undefined) return { kind: 'unreadable', why: 'header checksum mismatch' };
   const bodyLength = buf.readUInt32BE(12);
   const body = buf.subarray(HEADER_BYTES);
   if (body.length !== bodyLength)
@@ -72,6 +70,13 @@ export function decodeRecord(buf: Buffer): DecodedRecord {
     count,
     body,
   };
+}
+
+/** The stat count of a version 2 header whose checksum holds; undefined otherwise. */
+export function countOf(header: Buffer): number | undefined {
+  if (header.length < HEADER_BYTES || !header.subarray(0, 4).equals(MAGIC_V2)) return undefined;
+  if (crc32(header.subarray(8, HEADER_BYTES)) !== header.readUInt32BE(4)) return undefined;
+  return header.readUInt32BE(8);
 }
 
 /** Version 1: "TSB1" | u32 header length | header JSON {format, count} | u32 CRC of header and body | (u32 length, payload)*. */

@@ -9,16 +9,16 @@
  * state file carrying the stats the previous run lost at shutdown.
  * See docs/delivery.md.
  */
-import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Batch } from './sink.js';
 import { errorCode, openFile as defaultOpenFile, syncDirectory, writeAll, type OpenFile } from './durable-file.js';
-import { decodeRecord, encodeHeader, HEADER_BYTES } from './spool-record.js';
+import { countOf, decodeRecord, encodeHeader, HEADER_BYTES } from './spool-record.js';
 
 const SUFFIX = '.batch';
 const TMP = '.tmp';
 const RECORD_NAME = /^(\d{16})(?:-(\d+))?\.batch(?:\.tmp)?$/;
-export const QUARANTINE_DIR = 'quarantine';
+const QUARANTINE_DIR = 'quarantine';
 const SHUTDOWN_LOSSES_FILE = 'shutdown-losses';
 /** The state file is rewritten in place at this fixed size, so recording a loss needs no new disk space. */
 const STATE_BYTES = 64;
@@ -26,7 +26,7 @@ const STATE_BYTES = 64;
 const BLOCK_BYTES = 4096;
 
 /** Drop reasons of records found at start. */
-export type SpoolDropReason = 'spool_corrupt' | 'spool_sink_changed';
+export type SpoolDropReason = 'spool_corrupt' | 'spool_sink_changed' | 'queue_full';
 
 export interface SpooledBatch extends Batch {
   file: string;
@@ -39,6 +39,8 @@ export interface SpoolOpenOptions {
   newId: () => string;
   /** Quarantined records kept at most, in bytes on disk. */
   quarantineMaxBytes: number;
+  /** The queue bound: only the newest records within it are read at start; default none. */
+  maxBytes?: number;
   openFile?: OpenFile;
 }
 
@@ -103,7 +105,11 @@ export class Spool {
 
     const result: Omit<SpoolOpenResult, 'spool'> = {
       restored: [],
-      dropped: { spool_corrupt: { records: 0, stats: 0 }, spool_sink_changed: { records: 0, stats: 0 } },
+      dropped: {
+        spool_corrupt: { records: 0, stats: 0 },
+        spool_sink_changed: { records: 0, stats: 0 },
+        queue_full: { records: 0, stats: 0 },
+      },
       unreadable: 0,
       examples: [],
       foreign: [],
@@ -119,19 +125,39 @@ export class Spool {
       maxSeq = Math.max(maxSeq, sequenceOf(name));
       quarantined.push({ path, bytes: info.blocks * 512 });
     }
+    const files: { name: string; path: string; size: number }[] = [];
     for (const name of (await readdir(dir)).sort()) {
       if (!name.endsWith(SUFFIX) && !name.endsWith(SUFFIX + TMP)) continue;
       const path = join(dir, name);
       maxSeq = Math.max(maxSeq, sequenceOf(name));
-      if (!(await lstat(path)).isFile()) {
-        result.foreign.push(path);
-        continue;
-      }
-      const record = decodeRecord(await readFile(path));
+      const info = await lstat(path);
+      if (info.isFile()) files.push({ name, path, size: info.size });
+      else result.foreign.push(path);
+    }
+    // the newest records within the bound are read; older ones are dropped as the queue bound would, unread
+    let overBound = files.length;
+    for (let total = 0; overBound > 0; overBound--) {
+      total += Math.ceil(files[overBound - 1]!.size / BLOCK_BYTES) * BLOCK_BYTES;
+      if (total > (options.maxBytes ?? Infinity)) break;
+    }
+    for (const [index, { name, path }] of files.entries()) {
       const nameCount = RECORD_NAME.exec(name)?.[2];
       const example = (why: string) => {
         if (result.examples.length < 10) result.examples.push({ file: path, why });
       };
+      if (index < overBound) {
+        const count = countOf(await readHeader(path)) ?? nameCount;
+        if (count === undefined) {
+          result.unreadable++;
+          example('over the queue bound; stat count unknown');
+        } else {
+          result.dropped.queue_full.records++;
+          result.dropped.queue_full.stats += Number(count);
+        }
+        await rm(path, { force: true });
+        continue;
+      }
+      const record = decodeRecord(await readFile(path));
       if (record.kind === 'intact' && record.format === options.format) {
         result.restored.push({
           id: record.id ?? options.newId(),
@@ -228,6 +254,16 @@ export class Spool {
       await rm(tmp, { force: true }).catch(() => undefined);
       throw err;
     }
+  }
+}
+
+async function readHeader(path: string): Promise<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(HEADER_BYTES), 0, HEADER_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
   }
 }
 

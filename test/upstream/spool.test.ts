@@ -53,6 +53,7 @@ describe('Spool', () => {
     expect(dropped).toEqual({
       spool_corrupt: { records: 0, stats: 0 },
       spool_sink_changed: { records: 0, stats: 0 },
+      queue_full: { records: 0, stats: 0 },
     });
     expect(unreadable).toBe(0);
   });
@@ -227,6 +228,20 @@ describe('Spool', () => {
       '0000000000000005-1.batch',
     ]);
     expect(reopened.restored).toEqual([]);
+  });
+
+  it('reads at start only the newest records within the queue bound, and counts the older ones as queue_full unread', async () => {
+    const { spool } = await Spool.open(dir, options());
+    const files = [];
+    for (let i = 1; i <= 5; i++) files.push(await spool.write(batch(`b${i}`, i)));
+    // the oldest is damaged too: it is not read, so it counts as over the bound, not as corrupt
+    flip(files[0]!, -1, 0x01);
+    // each record occupies one 4 KiB block: three fit
+    const opened = await Spool.open(dir, options('protobuf', { maxBytes: 3 * 4096 }));
+    expect(opened.restored.map((b) => b.id)).toEqual(['b3', 'b4', 'b5']);
+    expect(opened.dropped.queue_full).toEqual({ records: 2, stats: 1 + 2 });
+    expect(opened.dropped.spool_corrupt).toEqual({ records: 0, stats: 0 });
+    expect(records()).toEqual(['0000000000000003-3.batch', '0000000000000004-4.batch', '0000000000000005-5.batch']);
   });
 
   it('carries the stats lost at shutdown to the next start, once', async () => {
