@@ -17,13 +17,18 @@ import { Health } from './health.js';
 import { SinkError, type Batch, type Sink } from './sink.js';
 import { recordFootprint, type Spool, type SpoolOpenResult } from './spool.js';
 
-/** Drop reasons this module counts (sinks add theirs, e.g. gRPC status names such as `invalid_argument`). */
+/**
+ * Drop reasons of delivery (docs/delivery.md), for metrics to zero at start:
+ * the queue's and the spool's, and the file sink's rotation. A refusing gRPC
+ * upstream adds its status names (`invalid_argument`...).
+ */
 export const DELIVERY_DROP_REASONS = [
   'queue_full',
   'quarantined',
   'shutdown',
   'spool_corrupt',
   'spool_sink_changed',
+  'file_rotated',
 ] as const;
 export type DeliveryDropReason = (typeof DELIVERY_DROP_REASONS)[number];
 
