@@ -95,9 +95,10 @@ interface QueuedBatch extends Batch {
   /** What the queue bound charges for it. */
   readonly cost: number;
   readonly group: Group;
-  /** The latest spool write: its file, or undefined when it failed (the batch is then in memory only). */
-  spooled?: Promise<string | undefined>;
+  /** Its spool record, once written. */
   file?: string;
+  /** The spool write under way. */
+  writing?: Promise<string | undefined>;
   failures: number;
   strikes: number;
   /** Batches acknowledged (Delivery.acks) when this one last failed. */
@@ -223,10 +224,11 @@ export class Delivery {
     this.stopped = true;
     this.wakeSleeper?.();
     const remaining = [...this.held];
-    await Promise.all(remaining.map((b) => b.spooled));
     const spool = this.options.spool;
     if (spool) {
-      for (const b of remaining) if (b.file === undefined) await (b.spooled = this.writeToSpool(spool, b));
+      // the writes under way finish; a batch whose write failed gets one more
+      await Promise.all(remaining.map((b) => b.writing));
+      for (const b of remaining) await this.spoolWrite(spool, b);
     }
     const sum = (batches: QueuedBatch[]) => batches.reduce((n, b) => n + b.count, 0);
     const lost = remaining.filter((b) => b.file === undefined);
@@ -295,7 +297,6 @@ export class Delivery {
         ...b,
         cost: this.costOf(b.bytes),
         group,
-        spooled: Promise.resolve(b.file),
         failures: 0,
         strikes: 0,
         acksAtFailure: 0,
@@ -346,10 +347,7 @@ export class Delivery {
     this.heldStats -= open.count;
     this.hold(batch);
     const spool = this.options.spool;
-    if (spool) {
-      batch.spooled = this.writeToSpool(spool, batch);
-      open.group.writes.push(batch.spooled.then((file) => file !== undefined));
-    }
+    if (spool) open.group.writes.push(this.spoolWrite(spool, batch).then((file) => file !== undefined));
     this.pump();
   }
 
@@ -360,10 +358,17 @@ export class Delivery {
     this.heldStats += batch.count;
   }
 
-  /** Resolves with the file, or undefined when the write failed (counted and logged; the batch stays in memory). */
-  private writeToSpool(spool: Spool, batch: QueuedBatch): Promise<string | undefined> {
-    return spool.write(batch).then(
+  /**
+   * The batch's spool record: the one written, the write under way, or a new
+   * write when the last one failed. Undefined when it fails (counted and
+   * logged; the batch stays in memory and is still delivered).
+   */
+  private spoolWrite(spool: Spool, batch: QueuedBatch): Promise<string | undefined> {
+    if (batch.file !== undefined) return Promise.resolve(batch.file);
+    if (batch.writing) return batch.writing;
+    const writing = spool.write(batch).then(
       (file) => {
+        batch.writing = undefined;
         this.spoolHealth.succeeded();
         if (this.held.has(batch)) batch.file = file;
         // settled while it was being written: the record is not needed
@@ -371,11 +376,14 @@ export class Delivery {
         return file;
       },
       (err: unknown) => {
+        batch.writing = undefined;
         this.metrics.spoolWriteError();
         this.spoolHealth.failed(err, { batchId: batch.id, stats: batch.count });
         return undefined;
       },
     );
+    batch.writing = writing;
+    return writing;
   }
 
   /** Drops the oldest batches not being sent until the bound holds again. */
@@ -421,7 +429,7 @@ export class Delivery {
   private async attempt(batch: QueuedBatch): Promise<boolean> {
     const spool = this.options.spool;
     // "written before it may be sent": wait for the write; one that failed is tried again first
-    if (spool && (await batch.spooled) === undefined) await (batch.spooled = this.writeToSpool(spool, batch));
+    if (spool) await this.spoolWrite(spool, batch);
     try {
       await this.sink.send(batch);
     } catch (err) {
