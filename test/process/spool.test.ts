@@ -217,7 +217,7 @@ describe('the spool across restarts', () => {
     const foreign = await serveUntilExit({ SIDECAR_SPOOL_DIR: spoolDir }, { uid: 1000, gid: 1000 });
     expect(foreign.code).toBe(2);
     expect(foreign.stderr).toMatch(/SIDECAR_SPOOL_DIR: .*EACCES/);
-  });
+  }, 60_000);
 
   it('counts spool write failures on a full disk, logs the change once each way, and spools again when space returns', async () => {
     const disk = mountTmpfs(spoolDir, 256 * 1024);
@@ -237,7 +237,7 @@ describe('the spool across restarts', () => {
     const messages = logLines(s).map((l) => l.msg);
     expect(messages.filter((m) => m === 'spool writes failing')).toHaveLength(1);
     expect(messages.filter((m) => m === 'spool writes recovered')).toHaveLength(1);
-  });
+  }, 60_000);
 
   it('counts every stat once after a partial spool on a full disk: replayed, or lost at shutdown and counted after the restart', async () => {
     const disk = mountTmpfs(spoolDir, 64 * 1024);
