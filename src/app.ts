@@ -21,11 +21,12 @@ import { GrpcServer } from './service/server.js';
 import { SidecarService } from './service/sidecar.js';
 import { formatAddress, SettingError, type Address } from './settings/index.js';
 import { Backoff } from './upstream/backoff.js';
+import { BatchIds } from './upstream/batch-id.js';
 import { Delivery, type DeliveryOptions } from './upstream/delivery.js';
 import { GrpcSink, type GrpcSinkOptions } from './upstream/grpc-sink.js';
 import { NdjsonFileSink, StdoutSink } from './upstream/ndjson-sink.js';
 import type { Sink } from './upstream/sink.js';
-import { Spool } from './upstream/spool.js';
+import { Spool, SpoolDirError, type SpoolOpenResult } from './upstream/spool.js';
 
 /** Invalid-stat warnings: at most this many per interval, the rest counted. */
 const INVALID_STAT_LOG_MAX = 10;
@@ -37,7 +38,7 @@ export interface SidecarOptions {
   sink?: Sink;
   now?: () => number;
   /** Retry and call timing of delivery; production defaults: backoff 1 s to 30 s, 30 s per call. */
-  delivery?: { retryInitialMs?: number; retryMaxMs?: number; callTimeoutMs?: number };
+  delivery?: { retryInitialMs?: number; retryMaxMs?: number; callTimeoutMs?: number; quarantineStrikes?: number };
 }
 
 export interface ShutdownReport {
@@ -57,11 +58,19 @@ export interface Sidecar {
   shutdown(): Promise<ShutdownReport>;
 }
 
-export function createSink(config: Readonly<Config>, callTimeoutMs?: number): Sink {
+export function createSink(
+  config: Readonly<Config>,
+  callTimeoutMs?: number,
+  rotatedAway?: (stats: number) => void,
+): Sink {
   const upstream = config.upstream;
   switch (upstream.kind) {
     case 'file':
-      return new NdjsonFileSink(upstream.path);
+      return new NdjsonFileSink(upstream.path, {
+        maxBytes: config.fileMaxBytes,
+        maxFiles: config.fileMaxFiles,
+        ...(rotatedAway ? { rotatedAway } : {}),
+      });
     case 'stdout':
       return new StdoutSink();
     case 'grpc': {
@@ -150,34 +159,37 @@ async function delivery(
   options: SidecarOptions,
   { metrics, logger }: Observed,
 ): Promise<Delivered> {
-  const sink = options.sink ?? createSink(config, options.delivery?.callTimeoutMs);
-  const spooled = config.spoolDir ? await Spool.open(config.spoolDir, sink.format) : undefined;
+  const sink =
+    options.sink ??
+    createSink(config, options.delivery?.callTimeoutMs, (stats) => metrics.statsDropped('file_rotated', stats));
+  const ids = new BatchIds();
+  const spooled = config.spoolDir ? await openSpool(config, sink.format, ids) : undefined;
   const deliveryOptions: DeliveryOptions = {
     batchMaxStats: config.batchMaxStats,
     queueMaxBytes: config.queueMaxBytes,
     backoff: new Backoff(options.delivery?.retryInitialMs, options.delivery?.retryMaxMs),
+    ids,
   };
+  if (options.delivery?.quarantineStrikes) deliveryOptions.quarantineStrikes = options.delivery.quarantineStrikes;
   if (spooled) deliveryOptions.spool = spooled.spool;
   const delivery = new Delivery(sink, deliveryOptions, metrics, logger);
-  if (spooled) {
-    const { restored, skipped } = spooled;
-    if (skipped.records > 0) {
-      logger.warn(
-        { records: skipped.records, stats: skipped.stats, dir: config.spoolDir },
-        'spool: skipped torn or corrupt records',
-      );
-      metrics.statsDropped('spool_corrupt', skipped.stats);
-    }
-    if (restored.length > 0) {
-      const stats = restored.reduce((n, b) => n + b.count, 0);
-      logger.info(
-        { batches: restored.length, stats, dir: config.spoolDir },
-        'spool: replaying batches from an earlier run',
-      );
-      delivery.restore(restored);
-    }
-  }
+  if (spooled) delivery.restore(spooled);
   return { sink, delivery };
+}
+
+/** An unusable spool directory stops startup naming the setting (exit 2): its SIGKILL promise would be void. */
+async function openSpool(config: Readonly<Config>, format: string, ids: BatchIds): Promise<SpoolOpenResult> {
+  try {
+    return await Spool.open(config.spoolDir!, {
+      format,
+      newId: () => ids.next(),
+      quarantineMaxBytes: config.quarantineMaxBytes,
+      maxBytes: config.queueMaxBytes,
+    });
+  } catch (err) {
+    if (err instanceof SpoolDirError) throw new SettingError(settingName(config, 'spoolDir'), err.message);
+    throw err;
+  }
 }
 
 /** Flush timing: every worker every flush interval, stamped and handed to delivery. */
@@ -289,7 +301,7 @@ async function shutdown(
   parts: { observed: Observed; delivered: Delivered; scheduled: FlushScheduler; served: Served; serving: Serving },
 ): Promise<ShutdownReport> {
   const { observed, delivered, scheduled, served, serving } = parts;
-  const { logger, metrics } = observed;
+  const { logger } = observed;
   const deadline = Date.now() + config.shutdownTimeoutMs;
   serving.ready = false;
   served.service.stopServing();
@@ -297,22 +309,19 @@ async function shutdown(
   scheduled.stop();
   served.memory.stop();
   const final = await scheduled.flush();
+  // counts and logs what stays spooled and what is lost (reason="shutdown")
   const drained = await delivered.delivery.drain(Math.max(0, deadline - Date.now()));
-  if (!drained.drained && drained.spooled) {
-    logger.warn(
-      { undeliveredStats: drained.remainingStats, dir: config.spoolDir },
-      'shutdown timeout: undelivered stats stay in the spool for the next start',
-    );
-  } else if (!drained.drained) {
-    logger.error(
-      { undeliveredStats: drained.remainingStats, sink: delivered.sink.description },
-      'shutdown timeout: stats not delivered upstream are lost',
-    );
-    metrics.statsDropped('shutdown', drained.remainingStats);
-  }
   await delivered.sink.close().catch((err: unknown) => logger.warn({ err }, 'closing the sink failed'));
   await serving.http.close();
-  logger.info({ statsEmitted: final.statsEmitted, delivered: drained.drained }, 'telemetry-sidecar stopped');
+  logger.info(
+    {
+      statsEmitted: final.statsEmitted,
+      delivered: drained.drained,
+      statsSpooled: drained.spooledStats,
+      statsLost: drained.lostStats,
+    },
+    'telemetry-sidecar stopped',
+  );
   return {
     statsEmitted: final.statsEmitted,
     delivered: drained.drained,

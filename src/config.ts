@@ -57,6 +57,12 @@ export interface Config {
   /** in bytes, default 268_435_456 */
   queueMaxBytes: number;
   spoolDir?: string;
+  /** NDJSON file sink: rotate before a batch takes the file past this; in bytes, default 64 MiB. */
+  fileMaxBytes: number;
+  /** NDJSON file sink: rotated files kept; default 3. */
+  fileMaxFiles: number;
+  /** Bytes of poison batches kept in SPOOL/quarantine; default 16 MiB. */
+  quarantineMaxBytes: number;
   /** in milliseconds, default 20_000 */
   shutdownTimeoutMs: number;
   maxWorkers: number;
@@ -131,6 +137,24 @@ const SETTINGS = {
     help: 'delivery queue bound (bytes, or 256Mi); oldest batches dropped beyond it',
   },
   spoolDir: { env: 'SIDECAR_SPOOL_DIR', parse: path, help: 'directory for the on-disk spool (unset: no spool)' },
+  fileMaxBytes: {
+    env: 'SIDECAR_FILE_MAX_BYTES',
+    default: '64Mi',
+    parse: byteSize,
+    help: 'file: sink: rotate the file before a batch takes it past this size',
+  },
+  fileMaxFiles: {
+    env: 'SIDECAR_FILE_MAX_FILES',
+    default: '3',
+    parse: positiveInt,
+    help: 'file: sink: rotated files kept (PATH.1 .. PATH.N); older ones are removed, counted reason=file_rotated',
+  },
+  quarantineMaxBytes: {
+    env: 'SIDECAR_QUARANTINE_MAX_BYTES',
+    default: '16Mi',
+    parse: byteSize,
+    help: 'bytes of poison batches kept in SPOOL_DIR/quarantine; the oldest are deleted beyond it',
+  },
   shutdownTimeoutMs: {
     env: 'SIDECAR_SHUTDOWN_TIMEOUT',
     default: '20s',
@@ -207,6 +231,9 @@ export function loadConfig({
     analyticsKey: p.analyticsKey ?? '',
     batchMaxStats: p.batchMaxStats!,
     queueMaxBytes: p.queueMaxBytes!,
+    fileMaxBytes: p.fileMaxBytes!,
+    fileMaxFiles: p.fileMaxFiles!,
+    quarantineMaxBytes: p.quarantineMaxBytes!,
     shutdownTimeoutMs: p.shutdownTimeoutMs!,
     maxWorkers: p.maxWorkers!,
     maxTracksPerWorker: p.maxTracksPerWorker!,

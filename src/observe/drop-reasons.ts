@@ -10,9 +10,15 @@ export const DROP_REASONS = {
     'refused at ingest: a worker would hold more than SIDECAR_MAX_TRACKS_PER_WORKER tracks (RESOURCE_EXHAUSTED)',
   invalid_argument:
     'refused at ingest: a TrackStats request with a bad id or no stat (INVALID_ARGUMENT); or a batch the upstream refused with INVALID_ARGUMENT',
-  queue_full: 'the delivery queue was over SIDECAR_QUEUE_MAX_BYTES: the oldest batch was dropped',
-  shutdown: 'still undelivered when SIDECAR_SHUTDOWN_TIMEOUT ran out, with no spool to keep it',
-  spool_corrupt: 'a torn or corrupt spool record skipped at start',
+  queue_full:
+    'the delivery queue was over SIDECAR_QUEUE_MAX_BYTES: the oldest batch was dropped (also spool records over the bound at start)',
+  shutdown:
+    'still undelivered when SIDECAR_SHUTDOWN_TIMEOUT ran out and not in the spool (with a spool, counted again at the next start)',
+  spool_corrupt: 'a torn or corrupt spool record skipped at start (its stat count is read from a header checksummed apart)',
+  spool_sink_changed: 'a spool record written for another sink format (the upstream kind changed between runs)',
+  quarantined:
+    'a poison batch: it kept failing while the upstream accepted others, and was moved to SIDECAR_SPOOL_DIR/quarantine (or discarded without a spool)',
+  file_rotated: 'the file: sink removed its oldest rotated file (SIDECAR_FILE_MAX_BYTES × SIDECAR_FILE_MAX_FILES)',
   not_found: 'the upstream refused a batch with NOT_FOUND',
   already_exists: 'the upstream refused a batch with ALREADY_EXISTS',
   permission_denied: 'the upstream refused a batch with PERMISSION_DENIED',

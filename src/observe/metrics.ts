@@ -7,6 +7,7 @@
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { RegistryCounts, TrackStatInput } from '../core/registry.js';
+import { DeliveryHealthMetrics } from './delivery-metrics.js';
 import type { DropReason } from './drop-reasons.js';
 import { Expositor, type Exposition } from './exposition.js';
 import { PipelineMetrics, type GuardOp, type GuardOpResult, type UpstreamResult } from './pipeline-metrics.js';
@@ -26,12 +27,14 @@ export class SidecarMetrics {
   readonly registry = new Registry();
   private readonly pipeline: PipelineMetrics;
   private readonly traffic: TrafficMetrics;
+  private readonly deliveryHealth: DeliveryHealthMetrics;
   private readonly expositor: Expositor;
 
   constructor(opts: SidecarMetricsOptions = {}) {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.pipeline = new PipelineMetrics(this.registry);
     this.traffic = new TrafficMetrics(this.registry);
+    this.deliveryHealth = new DeliveryHealthMetrics(this.registry);
     this.expositor = new Expositor(this.registry);
   }
 
@@ -70,6 +73,19 @@ export class SidecarMetrics {
   /** `reason` is one of DROP_REASONS (drop-reasons.ts), never from input. */
   statsDropped(reason: DropReason, n: number): void {
     this.pipeline.statsDropped(reason, n);
+  }
+
+  /** Whether the last delivery attempt succeeded. */
+  upstreamUp(up: boolean): void {
+    this.deliveryHealth.upstreamUp(up);
+  }
+
+  spoolWriteError(): void {
+    this.deliveryHealth.spoolWriteError();
+  }
+
+  spoolUnreadableRecords(n: number): void {
+    this.deliveryHealth.spoolUnreadableRecords(n);
   }
 
   /** Guards released by lease expiry (not the clients that held them). */

@@ -21,7 +21,8 @@ const CHUNK = 8;
 
 export interface FlushSink {
   enqueue(stats: readonly AnalyticsStat[]): void;
-  seal(): Promise<boolean>;
+  /** Ends the flush's share of the queue: promises of its batches' fate. */
+  seal(): { delivered: Promise<boolean>; spooled: Promise<boolean> };
 }
 
 export interface FlushObserver {
@@ -35,6 +36,11 @@ export interface FlushResult {
   workersReaped: number;
   /** Resolves once the upstream acknowledged every stat of this flush (false if any was dropped). */
   delivered: Promise<boolean>;
+  /**
+   * Every spool write of this flush is done (true: all on disk; without a
+   * spool, true at once). Already settled when `flush()` resolves.
+   */
+  spooled: Promise<boolean>;
 }
 
 export interface SchedulerOptions {
@@ -71,11 +77,19 @@ export class FlushScheduler {
     this.timer = undefined;
   }
 
-  /** Queues a flush after any running one, so it covers every stat recorded before the call. */
+  /**
+   * Queues a flush after any running one, so it covers every stat recorded
+   * before the call. Resolves once the flush's batches are written to the
+   * spool, so an answer to Flush means they survive a SIGKILL; the next flush
+   * does not wait for the disk.
+   */
   flush(): Promise<FlushResult> {
     const next = this.chain.then(() => this.run());
     this.chain = next.catch(() => undefined);
-    return next;
+    return next.then(async (result) => {
+      await result.spooled;
+      return result;
+    });
   }
 
   private async run(): Promise<FlushResult> {
@@ -87,13 +101,14 @@ export class FlushScheduler {
       while (!done && performance.now() < sliceEnd);
       if (!done) await yieldToEventLoop();
     }
-    const delivered = this.sink.seal();
+    const { delivered, spooled } = this.sink.seal();
     this.observer.observeFlush((performance.now() - started) / 1000, run.statsEmitted, run.workersReaped);
     return {
       workersFlushed: run.workersFlushed,
       statsEmitted: run.statsEmitted,
       workersReaped: run.workersReaped,
       delivered,
+      spooled,
     };
   }
 

@@ -1,15 +1,9 @@
 /** Delivery-time stamps: a unique `AS_` id per emitted stat (fixed before the first send, so retries keep it), node and analytics key. */
-import { randomBytes } from 'node:crypto';
 import type { AnalyticsStat } from '../core/analytics.js';
-
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+import { randomBase62 } from '../upstream/batch-id.js';
 
 /** 12 random base-62 characters: 71 bits, so ids from different processes do not collide. */
-function randomPrefix(): string {
-  let out = '';
-  for (const byte of randomBytes(12)) out += ALPHABET[byte % 62];
-  return out;
-}
+const randomPrefix = (): string => randomBase62(12);
 
 export class StatStamper {
   private counter = 0;

@@ -1,28 +1,47 @@
 /**
  * The bounded queue between flush and upstream. Flushes never wait for it:
- * `enqueue` encodes and returns; one sender drains batches in order, retrying
- * transient failures with backoff; when the bound is passed the oldest queued
- * batches are dropped and counted. `seal` gives a flush a promise of its own
- * batches' fate, which is how Flush{wait_delivered} answers. With a spool,
- * a batch is written to disk before it may be sent, and removed once acked.
+ * `enqueue` encodes and returns; one sender sends batches one at a time,
+ * retrying transient failures with backoff; when the bound is passed the
+ * oldest batches are dropped and counted. `seal` gives a flush promises of
+ * its own batches' fate: on disk (with a spool) and delivered, which is how
+ * Flush answers. A batch that keeps failing while others get through is a
+ * poison batch: it is moved to the spool's quarantine so it cannot block the
+ * rest. Every emitted stat ends delivered, dropped by reason, or still spooled.
+ * See docs/delivery.md.
  */
 import type { Logger } from 'pino';
 import type { AnalyticsStat } from '../core/analytics.js';
 import { Backoff } from './backoff.js';
+import { BatchIds } from './batch-id.js';
+import { Health } from './health.js';
 import { SinkError, type Batch, type Sink } from './sink.js';
-import type { Spool, SpooledBatch } from './spool.js';
+import { recordFootprint, type Spool, type SpoolOpenResult } from './spool.js';
+
+/**
+ * Failures, each after the upstream accepted other batches since this one's
+ * previous failure, that make a batch poison. A down upstream accepts nothing,
+ * so it never quarantines; a flaky one failing half of all calls would
+ * quarantine a healthy batch with probability 2^-10.
+ */
+export const DEFAULT_QUARANTINE_STRIKES = 10;
 
 export interface DeliveryMetrics {
   upstreamStats(result: 'delivered' | 'retried' | 'dropped', n: number): void;
   statsDropped(reason: string, n: number): void;
+  upstreamUp(up: boolean): void;
+  spoolWriteError(): void;
+  spoolUnreadableRecords(n: number): void;
 }
 
 export interface DeliveryOptions {
   batchMaxStats: number;
-  /** Bound on encoded bytes held (queued and being sent). */
+  /** Bound on bytes held (queued and being sent); with a spool, each batch counts as what its record occupies on disk. */
   queueMaxBytes: number;
   backoff?: Backoff;
   spool?: Spool;
+  ids?: BatchIds;
+  /** default DEFAULT_QUARANTINE_STRIKES */
+  quarantineStrikes?: number;
 }
 
 /** The batches cut between two seals: one flush's share of the queue. */
@@ -30,6 +49,8 @@ class Group {
   pending = 0;
   ok = true;
   sealed = false;
+  /** One per batch with a spool write: true once it is on disk. */
+  readonly writes: Promise<boolean>[] = [];
   readonly done: Promise<boolean>;
   private resolve!: (ok: boolean) => void;
 
@@ -56,33 +77,63 @@ interface OpenBatch {
 }
 
 interface QueuedBatch extends Batch {
-  count: number;
-  group: Group;
-  /** The spool file once written; undefined when the write failed (the batch is then held in memory only). */
-  spooled?: Promise<string | undefined>;
+  /** What the queue bound charges for it. */
+  readonly cost: number;
+  readonly group: Group;
+  /** Its spool record, once written. */
+  file?: string;
+  /** The spool write under way. */
+  writing?: Promise<string | undefined>;
+  failures: number;
+  strikes: number;
+  /** Batches acknowledged (Delivery.acks) when this one last failed. */
+  acksAtFailure: number;
+}
+
+export interface SealResult {
+  /** Resolves once every batch of the flush is acknowledged upstream; false if any was dropped. */
+  delivered: Promise<boolean>;
+  /** Resolves once every batch's spool write is done (at once without a spool); false if any write failed. */
+  spooled: Promise<boolean>;
 }
 
 export interface DrainResult {
   /** Everything was acknowledged before the deadline. */
   drained: boolean;
-  /** Batches left (for the spool, or counted as lost). */
+  /** Batches left. */
   remaining: Batch[];
   remainingStats: number;
-  /** The remaining batches are all safe in the spool for the next start. */
+  /** Of the remaining stats, those safe in the spool for the next start. */
+  spooledStats: number;
+  /** Of the remaining stats, those lost: counted `reason="shutdown"`, logged, recorded in the spool directory. */
+  lostStats: number;
+  /** The remaining batches are all safe in the spool. */
   spooled: boolean;
 }
 
 export class Delivery {
-  private readonly queue: QueuedBatch[] = [];
+  /** Every batch held, oldest first: what the bound trims and the drain reports. */
+  private readonly held = new Set<QueuedBatch>();
+  /** Send order. A failed batch goes to the back, so one batch that keeps failing cannot hold up the others. */
+  private readonly ready = new Set<QueuedBatch>();
+  private inFlight: QueuedBatch | undefined;
   private open: OpenBatch | undefined;
   /** Holds the open batch's encodings back to back, so a batch costs one allocation rather than one per stat. */
   private builder = Buffer.allocUnsafe(64 * 1024);
   private group = new Group();
   private heldBytes = 0;
   private heldStats = 0;
+  /** Batches acknowledged so far: tells a poison batch from a down upstream. */
+  private acks = 0;
   private sending = false;
+  private stopped = false;
+  private wakeSleeper: (() => void) | undefined;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly backoff: Backoff;
+  private readonly ids: BatchIds;
+  private readonly strikesToQuarantine: number;
+  private readonly upstream: Health;
+  private readonly spoolHealth: Health;
 
   constructor(
     private readonly sink: Sink,
@@ -91,6 +142,10 @@ export class Delivery {
     private readonly logger: Logger,
   ) {
     this.backoff = options.backoff ?? new Backoff();
+    this.ids = options.ids ?? new BatchIds();
+    this.strikesToQuarantine = options.quarantineStrikes ?? DEFAULT_QUARANTINE_STRIKES;
+    this.upstream = new Health(logger, 'upstream', { sink: sink.description }, (up) => metrics.upstreamUp(up));
+    this.spoolHealth = new Health(logger, 'spool writes', { dir: options.spool?.dir });
   }
 
   /** Stats held and not yet acknowledged: the upstream queue gauge. */
@@ -121,21 +176,29 @@ export class Delivery {
     this.trim();
   }
 
-  /** Closes the current group: resolves true once all its batches are acknowledged, false if any was dropped. */
-  seal(): Promise<boolean> {
+  /** Closes the current group: the promises of its batches' fate. */
+  seal(): SealResult {
     this.cut();
+    this.trim();
     const group = this.group;
     group.sealed = true;
     group.maybeResolve();
     this.group = new Group();
     this.pump();
-    return group.done;
+    return {
+      delivered: group.done,
+      spooled: Promise.all(group.writes).then((written) => written.every(Boolean)),
+    };
   }
 
-  /** Waits up to `timeoutMs` for every sealed batch to be acknowledged; reports what is left. */
+  /**
+   * Waits up to `timeoutMs` for every batch to be acknowledged, then stops
+   * sending. What is left is spooled (a failed spool write is tried once
+   * more) or counted lost with `reason="shutdown"`.
+   */
   async drain(timeoutMs: number): Promise<DrainResult> {
     this.seal();
-    if (this.queue.length > 0) {
+    if (this.held.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
@@ -143,34 +206,99 @@ export class Delivery {
       ]);
       clearTimeout(timer);
     }
-    const remaining = this.queue.slice();
-    const files = await Promise.all(remaining.map((b) => b.spooled ?? Promise.resolve(undefined)));
-    return {
+    this.stopped = true;
+    this.wakeSleeper?.();
+    const remaining = [...this.held];
+    const spool = this.options.spool;
+    if (spool) {
+      // the writes under way finish; a batch whose write failed gets one more
+      await Promise.all(remaining.map((b) => b.writing));
+      for (const b of remaining) await this.spoolWrite(spool, b);
+    }
+    const sum = (batches: QueuedBatch[]) => batches.reduce((n, b) => n + b.count, 0);
+    const lost = remaining.filter((b) => b.file === undefined);
+    const result: DrainResult = {
       drained: remaining.length === 0,
       remaining,
-      remainingStats: remaining.reduce((n, b) => n + b.count, 0),
-      spooled: files.every((f) => f !== undefined),
+      remainingStats: sum(remaining),
+      spooledStats: sum(remaining) - sum(lost),
+      lostStats: sum(lost),
+      spooled: lost.length === 0,
     };
+    if (result.spooledStats > 0) {
+      this.logger.warn(
+        { undeliveredStats: result.spooledStats, dir: spool?.dir },
+        'shutdown timeout: undelivered stats stay in the spool for the next start',
+      );
+    }
+    if (result.lostStats > 0) {
+      this.metrics.statsDropped('shutdown', result.lostStats);
+      this.logger.error(
+        { statsLost: result.lostStats, reason: 'shutdown', batches: lost.length, sink: this.sink.description },
+        'shutdown timeout: stats not delivered upstream are lost',
+      );
+      // counted again at the next start, where a scrape can see it
+      await spool
+        ?.recordShutdownLosses(result.lostStats)
+        .catch((err: unknown) => this.logger.error({ err }, 'spool: recording the shutdown losses failed'));
+    }
+    return result;
   }
 
-  /** Queues batches spooled by an earlier run, ahead of anything new. */
-  restore(batches: readonly SpooledBatch[]): void {
+  /** Counts what the spool could not replay and queues its intact batches ahead of anything new. */
+  restore(opened: SpoolOpenResult): void {
+    const dir = opened.spool.dir;
+    for (const [reason, { records, stats }] of Object.entries(opened.dropped)) {
+      if (records === 0) continue;
+      this.metrics.statsDropped(reason, stats);
+      this.logger.warn(
+        { dir, reason, records, stats, examples: opened.examples },
+        'spool: dropped records it cannot replay',
+      );
+    }
+    if (opened.unreadable > 0) {
+      this.metrics.spoolUnreadableRecords(opened.unreadable);
+      this.logger.error(
+        { dir, records: opened.unreadable, examples: opened.examples },
+        'spool: deleted unreadable records; their stat count is unknown',
+      );
+    }
+    if (opened.foreign.length > 0) {
+      this.logger.warn(
+        { dir, entries: opened.foreign },
+        'spool: left alone entries named like records that are not files',
+      );
+    }
+    if (opened.shutdownLosses > 0) {
+      this.metrics.statsDropped('shutdown', opened.shutdownLosses);
+      this.logger.warn({ dir, statsLost: opened.shutdownLosses }, 'spool: the previous run lost stats at shutdown');
+    }
+    if (opened.noSpace) this.spoolHealth.failed(new Error(opened.noSpace));
+    if (opened.restored.length === 0) return;
     const group = new Group();
-    for (const b of batches) {
+    for (const b of opened.restored) {
       group.pending++;
-      this.queue.push({
-        payloads: b.payloads,
-        bytes: b.bytes,
-        count: b.count,
+      const batch: QueuedBatch = {
+        ...b,
+        cost: this.costOf(b.bytes),
         group,
-        spooled: Promise.resolve(b.file),
-      });
-      this.heldBytes += b.bytes;
-      this.heldStats += b.count;
+        failures: 0,
+        strikes: 0,
+        acksAtFailure: 0,
+      };
+      this.hold(batch);
     }
     group.sealed = true;
+    this.logger.info(
+      { dir, batches: opened.restored.length, stats: opened.restored.reduce((n, b) => n + b.count, 0) },
+      'spool: replaying batches from an earlier run',
+    );
     this.trim();
     this.pump();
+  }
+
+  private costOf(bytes: number): number {
+    return this.options.spool ? Math.max(bytes, recordFootprint(bytes)) : bytes;
   }
 
   private append(at: number, payload: Uint8Array): void {
@@ -188,87 +316,197 @@ export class Delivery {
     this.open = undefined;
     const payload = Buffer.allocUnsafe(open.bytes);
     this.builder.copy(payload, 0, 0, open.bytes);
-    const batch: QueuedBatch = { payloads: [payload], bytes: open.bytes, count: open.count, group: open.group };
+    const batch: QueuedBatch = {
+      id: this.ids.next(),
+      payloads: [payload],
+      bytes: open.bytes,
+      count: open.count,
+      cost: this.costOf(open.bytes),
+      group: open.group,
+      failures: 0,
+      strikes: 0,
+      acksAtFailure: 0,
+    };
+    // enqueue counted the payload bytes; the rest of the cost is counted now
+    this.heldBytes -= open.bytes;
+    this.heldStats -= open.count;
+    this.hold(batch);
     const spool = this.options.spool;
-    if (spool) {
-      batch.spooled = spool.write(batch, batch.count).catch((err: unknown) => {
-        this.logger.error({ err }, 'spool write failed: the batch is held in memory only');
-        return undefined;
-      });
-    }
-    this.queue.push(batch);
+    if (spool) open.group.writes.push(this.spoolWrite(spool, batch).then((file) => file !== undefined));
     this.pump();
+  }
+
+  private hold(batch: QueuedBatch): void {
+    this.held.add(batch);
+    this.ready.add(batch);
+    this.heldBytes += batch.cost;
+    this.heldStats += batch.count;
+  }
+
+  /**
+   * The batch's spool record: the one written, the write under way, or a new
+   * write when the last one failed. Undefined when it fails (counted and
+   * logged; the batch stays in memory and is still delivered).
+   */
+  private spoolWrite(spool: Spool, batch: QueuedBatch): Promise<string | undefined> {
+    if (batch.file !== undefined) return Promise.resolve(batch.file);
+    if (batch.writing) return batch.writing;
+    const writing = spool.write(batch).then(
+      (file) => {
+        batch.writing = undefined;
+        this.spoolHealth.succeeded();
+        if (this.held.has(batch)) batch.file = file;
+        // settled while it was being written: the record is not needed
+        else void this.removeFile(spool, file);
+        return file;
+      },
+      (err: unknown) => {
+        batch.writing = undefined;
+        this.metrics.spoolWriteError();
+        this.spoolHealth.failed(err, { batchId: batch.id, stats: batch.count });
+        return undefined;
+      },
+    );
+    batch.writing = writing;
+    return writing;
   }
 
   /** Drops the oldest batches not being sent until the bound holds again. */
   private trim(): void {
-    while (this.heldBytes > this.options.queueMaxBytes) {
-      const index = this.sending ? 1 : 0;
-      const victim = this.queue[index];
-      if (!victim) break;
-      this.queue.splice(index, 1);
-      this.release(victim, false);
-      this.metrics.statsDropped('queue_full', victim.count);
-      this.metrics.upstreamStats('dropped', victim.count);
-      this.logger.warn({ stats: victim.count, bytes: victim.bytes }, 'delivery queue full: dropped the oldest batch');
+    let stats = 0;
+    let batches = 0;
+    for (const victim of this.held) {
+      if (this.heldBytes <= this.options.queueMaxBytes) break;
+      if (victim === this.inFlight) continue;
+      this.settle(victim, false);
+      stats += victim.count;
+      batches++;
     }
+    if (batches === 0) return;
+    this.metrics.statsDropped('queue_full', stats);
+    this.metrics.upstreamStats('dropped', stats);
+    this.logger.warn({ stats, batches }, 'delivery queue full: dropped the oldest batches');
   }
 
   private pump(): void {
-    if (this.sending || this.queue.length === 0) return;
+    if (this.sending || this.stopped || this.ready.size === 0) return;
     this.sending = true;
     void this.run();
   }
 
   private async run(): Promise<void> {
-    for (let batch = this.queue[0]; batch; batch = this.queue[0]) {
-      try {
-        // "written before it counts as queued": never send what is not yet on disk
-        if (batch.spooled) await batch.spooled;
-        await this.sink.send(batch);
-        this.backoff.reset();
-        this.shift(batch, true);
-        this.metrics.upstreamStats('delivered', batch.count);
-      } catch (err) {
-        const retryable = err instanceof SinkError ? err.retryable : false;
-        if (!retryable) {
-          const reason = err instanceof SinkError ? err.reason : 'internal';
-          this.shift(batch, false);
-          this.metrics.statsDropped(reason, batch.count);
-          this.metrics.upstreamStats('dropped', batch.count);
-          this.logger.error(
-            { err, stats: batch.count, reason, sink: this.sink.description },
-            'upstream refused a batch: dropped',
-          );
-          continue;
-        }
-        this.metrics.upstreamStats('retried', batch.count);
-        const delayMs = this.backoff.next();
-        this.logger.warn(
-          { err: (err as Error).message, delayMs, sink: this.sink.description },
-          'upstream send failed: retrying',
-        );
-        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+    while (!this.stopped) {
+      const batch = this.ready.values().next().value;
+      if (!batch) break;
+      this.ready.delete(batch);
+      this.inFlight = batch;
+      const retry = await this.attempt(batch);
+      this.inFlight = undefined;
+      if (retry) {
+        if (this.held.has(batch)) this.ready.add(batch);
+        await this.sleep(this.backoff.next());
       }
     }
     this.sending = false;
-    for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  private shift(batch: QueuedBatch, ok: boolean): void {
-    if (this.queue[0] === batch) this.queue.shift();
-    this.release(batch, ok);
+  /** One send of `batch`; true when it should be tried again. */
+  private async attempt(batch: QueuedBatch): Promise<boolean> {
+    const spool = this.options.spool;
+    // "written before it may be sent": wait for the write; one that failed is tried again first
+    if (spool) await this.spoolWrite(spool, batch);
+    try {
+      await this.sink.send(batch);
+    } catch (err) {
+      return this.failed(batch, err);
+    }
+    this.acks++;
+    this.backoff.reset();
+    this.upstream.succeeded();
+    this.settle(batch, true);
+    this.metrics.upstreamStats('delivered', batch.count);
+    return false;
   }
 
-  private release(batch: QueuedBatch, ok: boolean): void {
-    this.heldBytes -= batch.bytes;
+  private async failed(batch: QueuedBatch, err: unknown): Promise<boolean> {
+    if (!(err instanceof SinkError && err.retryable)) {
+      const reason = err instanceof SinkError ? err.reason : 'internal';
+      this.settle(batch, false);
+      this.metrics.statsDropped(reason, batch.count);
+      this.metrics.upstreamStats('dropped', batch.count);
+      this.logger.error(
+        { err, batchId: batch.id, stats: batch.count, reason, sink: this.sink.description },
+        'upstream refused a batch: dropped',
+      );
+      return false;
+    }
+    this.metrics.upstreamStats('retried', batch.count);
+    this.upstream.failed(err, { queuedStats: this.heldStats });
+    if (batch.failures > 0 && this.acks > batch.acksAtFailure) batch.strikes++;
+    batch.failures++;
+    batch.acksAtFailure = this.acks;
+    if (batch.strikes < this.strikesToQuarantine) return true;
+    await this.quarantine(batch, err as SinkError);
+    return false;
+  }
+
+  /** Takes a poison batch out of delivery: into the spool's quarantine when there is one, else discarded. */
+  private async quarantine(batch: QueuedBatch, err: SinkError): Promise<void> {
+    const spool = this.options.spool;
+    this.settle(batch, false, false);
+    this.metrics.statsDropped('quarantined', batch.count);
+    this.metrics.upstreamStats('dropped', batch.count);
+    let kept: string | undefined;
+    if (spool) {
+      try {
+        kept = await spool.quarantine(batch, batch.file);
+      } catch (moveErr) {
+        this.metrics.spoolWriteError();
+        this.logger.error({ err: moveErr, batchId: batch.id }, 'spool: quarantining a batch failed');
+        if (batch.file) await this.removeFile(spool, batch.file);
+      }
+    }
+    this.logger.error(
+      {
+        batchId: batch.id,
+        stats: batch.count,
+        failures: batch.failures,
+        error: err.message,
+        sink: this.sink.description,
+        quarantined: kept ?? null,
+      },
+      kept
+        ? 'poison batch: the upstream keeps refusing it while accepting others; moved to quarantine'
+        : 'poison batch: the upstream keeps refusing it while accepting others; discarded (no spool, or quarantine full)',
+    );
+  }
+
+  /** Takes a batch out of the queue and settles its flush's promise; its spool record goes unless `removeFile` is false. */
+  private settle(batch: QueuedBatch, ok: boolean, removeFile = true): void {
+    if (!this.held.delete(batch)) return;
+    this.ready.delete(batch);
+    this.heldBytes -= batch.cost;
     this.heldStats -= batch.count;
     batch.group.settle(ok);
     const spool = this.options.spool;
-    if (spool && batch.spooled) {
-      void batch.spooled
-        .then((file) => (file ? spool.remove(file) : undefined))
-        .catch((err: unknown) => this.logger.warn({ err }, 'removing a spooled batch failed; it may be re-sent'));
-    }
+    if (spool && removeFile && batch.file) void this.removeFile(spool, batch.file);
+    if (this.held.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private async removeFile(spool: Spool, file: string): Promise<void> {
+    await spool
+      .remove(file)
+      .catch((err: unknown) => this.logger.warn({ err, file }, 'removing a spooled batch failed; it may be re-sent'));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms).unref();
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeSleeper = done;
+    });
   }
 }

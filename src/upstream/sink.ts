@@ -6,9 +6,17 @@ import type { AnalyticsStat } from '../core/analytics.js';
  * batch holds one payload; a spooled one holds what was written).
  */
 export interface Batch {
+  /**
+   * Stable id, fixed when the batch is cut: the same on every retry and after
+   * a replay from the spool, unique across processes. Upstreams that
+   * de-duplicate use it (the NATS sink sends it as `Nats-Msg-Id`).
+   */
+  readonly id: string;
   readonly payloads: Uint8Array[];
-  /** Sum of the payload sizes: what the queue bound counts. */
-  bytes: number;
+  /** Sum of the payload sizes. */
+  readonly bytes: number;
+  /** Stats in the batch. */
+  readonly count: number;
 }
 
 /** Where delivered stats go: the NDJSON file, stdout, or an AnalyticsRecorderService. */

@@ -15,13 +15,15 @@ import { sample, stream } from '../helpers/stats.js';
 class RecordingSink implements FlushSink {
   readonly events: string[] = [];
   readonly stats: AnalyticsStat[] = [];
+  /** What the next seals report as their spool writes (resolved at once when empty). */
+  readonly spoolWrites: Promise<boolean>[] = [];
   enqueue(stats: readonly AnalyticsStat[]): void {
     this.events.push('enqueue');
     this.stats.push(...stats);
   }
-  seal(): Promise<boolean> {
+  seal() {
     this.events.push('seal');
-    return Promise.resolve(true);
+    return { delivered: Promise.resolve(true), spooled: this.spoolWrites.shift() ?? Promise.resolve(true) };
   }
 }
 
@@ -114,5 +116,24 @@ describe('FlushScheduler', () => {
     expect(a.statsEmitted).toBe(6);
     expect(b.statsEmitted).toBe(0);
     expect(sink.events.filter((e) => e === 'seal')).toHaveLength(2);
+  });
+
+  it('answers a flush only once its batches are written to the spool, without holding up the next flush', async () => {
+    const registry = registryWith(2, 1);
+    const sink = new RecordingSink();
+    let written!: (ok: boolean) => void;
+    sink.spoolWrites.push(new Promise((resolve) => (written = resolve)));
+    const { scheduler } = schedulerFor(registry, sink);
+    let answered = false;
+    const first = scheduler.flush().then((r) => {
+      answered = true;
+      return r;
+    });
+    // the next flush runs to completion while the first one's disk write is still pending
+    expect((await scheduler.flush()).statsEmitted).toBe(0);
+    expect(sink.events.filter((e) => e === 'seal')).toHaveLength(2);
+    expect(answered).toBe(false);
+    written(true);
+    expect((await first).statsEmitted).toBe(2);
   });
 });

@@ -1,3 +1,7 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AnalyticsStat } from '../../src/core/analytics.js';
@@ -5,6 +9,8 @@ import { TrackAggregate } from '../../src/core/coalesce.js';
 import { Backoff } from '../../src/upstream/backoff.js';
 import { Delivery, type DeliveryMetrics } from '../../src/upstream/delivery.js';
 import { SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
+import { Spool } from '../../src/upstream/spool.js';
+import { FillingDisk } from '../helpers/short-write.js';
 
 const WIDTH = 10;
 
@@ -43,11 +49,16 @@ function stats(...trackIds: string[]): AnalyticsStat[] {
 
 function recorder() {
   const counts: Record<string, number> = {};
+  const add = (key: string, n: number) => void (counts[key] = (counts[key] ?? 0) + n);
+  const up: boolean[] = [];
   const metrics: DeliveryMetrics = {
-    upstreamStats: (result, n) => void (counts[result] = (counts[result] ?? 0) + n),
-    statsDropped: (reason, n) => void (counts[`dropped:${reason}`] = (counts[`dropped:${reason}`] ?? 0) + n),
+    upstreamStats: (result, n) => add(result, n),
+    statsDropped: (reason, n) => add(`dropped:${reason}`, n),
+    upstreamUp: (value) => void up.push(value),
+    spoolWriteError: () => add('spool_write_errors', 1),
+    spoolUnreadableRecords: (n) => add('spool_unreadable', n),
   };
-  return { counts, metrics };
+  return { counts, metrics, up };
 }
 
 const silent = pino({ level: 'silent' });
@@ -60,7 +71,7 @@ describe('Delivery', () => {
     const d = new Delivery(sink, { batchMaxStats: 2, queueMaxBytes: 1e9 }, metrics, silent);
     d.enqueue(stats('a', 'b', 'c'));
     d.enqueue(stats('d', 'e'));
-    const done = d.seal();
+    const done = d.seal().delivered;
     expect(d.queuedStats).toBe(5);
     for (let i = 0; i < 3; i++) await sink.settle();
     expect(await done).toBe(true);
@@ -71,7 +82,7 @@ describe('Delivery', () => {
 
   it('resolves an empty flush at once', async () => {
     const d = new Delivery(new ScriptedSink(), { batchMaxStats: 2, queueMaxBytes: 1e9 }, recorder().metrics, silent);
-    expect(await d.seal()).toBe(true);
+    expect(await d.seal().delivered).toBe(true);
   });
 
   it('drops the oldest queued batches past the byte bound, never the one being sent, and counts them', async () => {
@@ -80,9 +91,9 @@ describe('Delivery', () => {
     // each stat encodes to 10 bytes; the bound holds three of them
     const d = new Delivery(sink, { batchMaxStats: 1, queueMaxBytes: 30 }, metrics, silent);
     d.enqueue(stats('a'));
-    const first = d.seal(); // 'a' goes out and stays in flight
+    const first = d.seal().delivered; // 'a' goes out and stays in flight
     d.enqueue(stats('b', 'c', 'd', 'e'));
-    const second = d.seal();
+    const second = d.seal().delivered;
     expect(counts).toEqual({ 'dropped:queue_full': 2, dropped: 2 });
     expect(d.queuedBytes).toBe(30);
     for (let i = 0; i < 3; i++) await sink.settle();
@@ -102,7 +113,7 @@ describe('Delivery', () => {
       silent,
     );
     d.enqueue(stats('a', 'b'));
-    const done = d.seal();
+    const done = d.seal().delivered;
     await sink.settle(new SinkError('unavailable', true, 'unavailable'));
     await vi.advanceTimersByTimeAsync(999);
     expect(sink.sent).toHaveLength(1);
@@ -121,7 +132,7 @@ describe('Delivery', () => {
     const { counts, metrics } = recorder();
     const d = new Delivery(sink, { batchMaxStats: 10, queueMaxBytes: 1e9 }, metrics, silent);
     d.enqueue(stats('a'));
-    const done = d.seal();
+    const done = d.seal().delivered;
     await sink.settle(new SinkError('denied', false, 'permission_denied'));
     expect(await done).toBe(false);
     expect(counts).toEqual({ 'dropped:permission_denied': 1, dropped: 1 });
@@ -134,6 +145,250 @@ describe('Delivery', () => {
     const result = await d.drain(10);
     expect(result).toMatchObject({ drained: false, remainingStats: 2 });
     expect(result.remaining).toHaveLength(2);
+  });
+});
+
+/** A sink that answers at once; `fate` decides per attempt (undefined: accepted). */
+class AnsweringSink implements Sink {
+  readonly description = 'answering';
+  readonly format = 'test';
+  readonly maxBatchBytes = 1_000_000;
+  readonly attempts: { id: string; tracks: string[] }[] = [];
+  readonly delivered: string[] = [];
+
+  constructor(private readonly fate: (tracks: string[], attempt: number) => Error | undefined = () => undefined) {}
+
+  encode(stat: AnalyticsStat): Uint8Array {
+    return Buffer.from(stat.trackId.padEnd(WIDTH, '.'));
+  }
+  async send(batch: Batch): Promise<void> {
+    const bytes = Buffer.concat(batch.payloads).toString();
+    const tracks = [];
+    for (let at = 0; at < bytes.length; at += WIDTH) tracks.push(bytes.slice(at, at + WIDTH).replace(/\.+$/, ''));
+    this.attempts.push({ id: batch.id, tracks });
+    const error = this.fate(tracks, this.attempts.length - 1);
+    if (error) throw error;
+    this.delivered.push(...tracks);
+  }
+  async close(): Promise<void> {}
+}
+
+const internal = () => new SinkError('IngestStats: boom (INTERNAL)', true, 'internal');
+const unavailable = () => new SinkError('IngestStats: connection refused (UNAVAILABLE)', true, 'unavailable');
+/** Retries at once: these tests are about which batch is tried, not when. */
+const immediate = () => new Backoff(0, 0);
+
+function capturingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    }),
+  );
+  return { logger, lines, messages: () => lines.map((l) => l.msg) };
+}
+
+describe('Delivery batch ids', () => {
+  it('fixes an id when a batch is cut and keeps it on every retry; ids differ across instances', async () => {
+    const sink = new AnsweringSink((_t, attempt) => (attempt < 2 ? unavailable() : undefined));
+    const d = new Delivery(
+      sink,
+      { batchMaxStats: 2, queueMaxBytes: 1e9, backoff: immediate() },
+      recorder().metrics,
+      silent,
+    );
+    d.enqueue(stats('a', 'b', 'c'));
+    expect(await d.seal().delivered).toBe(true);
+    const byTracks = new Map<string, Set<string>>();
+    for (const a of sink.attempts)
+      byTracks.set(a.tracks.join(), (byTracks.get(a.tracks.join()) ?? new Set()).add(a.id));
+    expect([...byTracks.keys()].sort()).toEqual(['a,b', 'c']);
+    expect([...byTracks.values()].map((ids) => ids.size)).toEqual([1, 1]);
+    const ids = [...byTracks.values()].map((v) => [...v][0]!);
+    expect(new Set(ids).size).toBe(2);
+
+    const other = new AnsweringSink();
+    const d2 = new Delivery(other, { batchMaxStats: 2, queueMaxBytes: 1e9 }, recorder().metrics, silent);
+    d2.enqueue(stats('a', 'b'));
+    await d2.seal().delivered;
+    expect(ids).not.toContain(other.attempts[0]!.id);
+  });
+});
+
+describe('Delivery with a batch that keeps failing', () => {
+  it('keeps delivering the batches behind it', async () => {
+    const sink = new AnsweringSink((tracks) => (tracks.includes('poison') ? internal() : undefined));
+    const d = new Delivery(
+      sink,
+      { batchMaxStats: 1, queueMaxBytes: 1e9, backoff: immediate(), quarantineStrikes: 1000 },
+      recorder().metrics,
+      silent,
+    );
+    d.enqueue(stats('poison', 'a', 'b', 'c'));
+    const flush = d.seal();
+    await vi.waitFor(() => expect(sink.delivered).toEqual(['a', 'b', 'c']));
+    expect(d.queuedStats).toBe(1);
+    let settled = false;
+    void flush.delivered.then(() => (settled = true));
+    await vi.waitFor(() => expect(sink.attempts.filter((a) => a.tracks[0] === 'poison').length).toBeGreaterThan(3));
+    expect(settled).toBe(false);
+  });
+
+  it('quarantines it once the upstream refused it repeatedly while accepting others, and counts its stats', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'delivery-quarantine-'));
+    try {
+      const { spool } = await Spool.open(dir, { format: 'test', newId: () => 'x', quarantineMaxBytes: 1 << 20 });
+      const { counts, metrics } = recorder();
+      let flushes = 0;
+      // every failure of the poison batch is followed by a new flush of healthy stats, as a live SFU sends
+      const sink: AnsweringSink = new AnsweringSink((tracks) => {
+        if (!tracks.includes('poison')) return undefined;
+        d.enqueue(stats(`ok${flushes++}`));
+        d.seal();
+        return internal();
+      });
+      const d = new Delivery(
+        sink,
+        { batchMaxStats: 1, queueMaxBytes: 1e9, backoff: immediate(), quarantineStrikes: 3, spool },
+        metrics,
+        silent,
+      );
+      d.enqueue(stats('poison'));
+      const poisoned = d.seal();
+      expect(await poisoned.delivered).toBe(false);
+      // three strikes: failures after the upstream had accepted another batch since the previous one
+      expect(sink.attempts.filter((a) => a.tracks[0] === 'poison')).toHaveLength(4);
+      expect(counts['dropped:quarantined']).toBe(1);
+      expect(counts.dropped).toBe(1);
+      await vi.waitFor(() => expect(sink.delivered).toEqual(['ok0', 'ok1', 'ok2', 'ok3']));
+      // settled at once, moved just after
+      await vi.waitFor(() => expect(readdirSync(join(dir, 'quarantine'))).toEqual(['0000000000000001-1.batch']));
+      await vi.waitFor(() => expect(readdirSync(dir).filter((f) => f.endsWith('.batch'))).toEqual([]));
+      expect(d.queuedStats).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never quarantines while the upstream accepts nothing, and delivers everything once it is back', async () => {
+    let down = true;
+    const sink = new AnsweringSink((_t, attempt) => {
+      if (attempt === 200) down = false;
+      return down ? (attempt % 2 ? internal() : unavailable()) : undefined;
+    });
+    const { counts, metrics } = recorder();
+    const d = new Delivery(
+      sink,
+      { batchMaxStats: 1, queueMaxBytes: 1e9, backoff: immediate(), quarantineStrikes: 1 },
+      metrics,
+      silent,
+    );
+    d.enqueue(stats('a', 'b', 'c', 'd', 'e'));
+    expect(await d.seal().delivered).toBe(true);
+    expect(sink.delivered.sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(counts['dropped:quarantined']).toBeUndefined();
+    expect(sink.attempts.length).toBeGreaterThan(200);
+  });
+});
+
+describe('Delivery upstream state', () => {
+  it('logs going down and coming back once each, with counts and duration, and sets the up gauge', async () => {
+    const { logger, lines, messages } = capturingLogger();
+    const sink = new AnsweringSink((_t, attempt) => (attempt < 5 ? unavailable() : undefined));
+    const { metrics, up } = recorder();
+    const d = new Delivery(sink, { batchMaxStats: 1, queueMaxBytes: 1e9, backoff: immediate() }, metrics, logger);
+    d.enqueue(stats('a', 'b'));
+    expect(await d.seal().delivered).toBe(true);
+    expect(up).toEqual([false, true]);
+    const warnOrAbove = lines.filter((l) => l.level !== 20);
+    expect(warnOrAbove.map((l) => l.msg)).toEqual(['upstream failing', 'upstream recovered']);
+    expect(lines.find((l) => l.msg === 'upstream failing')).toMatchObject({ sink: 'answering' });
+    expect(lines.find((l) => l.msg === 'upstream recovered')).toMatchObject({
+      failures: 5,
+      failingMs: expect.any(Number),
+    });
+    expect(messages().filter((m) => m === 'upstream still failing')).toHaveLength(4);
+  });
+});
+
+describe('Delivery drain with a spool', () => {
+  it('counts as lost only the stats it could not spool, and records them for the next start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'delivery-drain-'));
+    try {
+      // room for three records of this size, then the disk is full
+      const disk = new FillingDisk(3 * 150, (path) => path.endsWith('.tmp'));
+      const open = () =>
+        Spool.open(dir, { format: 'test', newId: () => 'x', quarantineMaxBytes: 1 << 20, openFile: disk.open });
+      const { spool } = await open();
+      const { counts, metrics } = recorder();
+      const { logger, lines } = capturingLogger();
+      const d = new Delivery(
+        new AnsweringSink(() => unavailable()),
+        { batchMaxStats: 4, queueMaxBytes: 1e9, spool, backoff: new Backoff(60_000, 60_000) },
+        metrics,
+        logger,
+      );
+      const written = [];
+      for (let flush = 0; flush < 5; flush++) {
+        d.enqueue(stats(...[0, 1, 2, 3].map((i) => `t${flush}.${i}`)));
+        written.push(await d.seal().spooled);
+      }
+      expect(written).toEqual([true, true, true, false, false]);
+      expect(counts.spool_write_errors).toBe(2);
+      const result = await d.drain(0);
+      expect(result).toMatchObject({
+        drained: false,
+        remainingStats: 20,
+        spooledStats: 12,
+        lostStats: 8,
+        spooled: false,
+      });
+      expect(counts['dropped:shutdown']).toBe(8);
+      expect(counts.spool_write_errors).toBe(4);
+      expect(lines.filter((l) => l.msg === 'spool writes failing')).toHaveLength(1);
+      expect(lines.find((l) => l.msg === 'shutdown timeout: stats not delivered upstream are lost')).toMatchObject({
+        statsLost: 8,
+        reason: 'shutdown',
+      });
+      const next = await open();
+      expect(next.restored.reduce((n, b) => n + b.count, 0)).toBe(12);
+      expect(next.shutdownLosses).toBe(8);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('spools at shutdown a batch whose earlier write failed once space has returned', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'delivery-drain-'));
+    try {
+      const disk = new FillingDisk(0, (path) => path.endsWith('.tmp'));
+      const { spool } = await Spool.open(dir, {
+        format: 'test',
+        newId: () => 'x',
+        quarantineMaxBytes: 1 << 20,
+        openFile: disk.open,
+      });
+      const { counts, metrics } = recorder();
+      const d = new Delivery(
+        new AnsweringSink(() => unavailable()),
+        { batchMaxStats: 4, queueMaxBytes: 1e9, spool, backoff: new Backoff(60_000, 60_000) },
+        metrics,
+        silent,
+      );
+      d.enqueue(stats('a', 'b'));
+      expect(await d.seal().spooled).toBe(false);
+      disk.free(1 << 20);
+      const result = await d.drain(0);
+      expect(result).toMatchObject({ remainingStats: 2, spooledStats: 2, lostStats: 0, spooled: true });
+      expect(counts['dropped:shutdown']).toBeUndefined();
+      expect(readdirSync(dir).filter((f) => f.endsWith('.batch'))).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamType } from '../../src/core/analytics.js';
@@ -184,6 +187,109 @@ describe('gRPC upstream delivery', () => {
     expect(dropped % 2).toBe(0);
     expect(dropped + queued).toBe(firstFlushTracks);
     expect(m.value('telemetry_sidecar_upstream_stats_total', { result: 'dropped' })).toBe(dropped);
+  });
+});
+
+describe('a poison batch', () => {
+  it('is quarantined once the upstream keeps refusing it while accepting others; nothing behind it waits', async () => {
+    const spoolDir = mkdtempSync(join(tmpdir(), 'poison-spool-'));
+    try {
+      const u = await upstream({
+        respond: (stats) => (stats.some((s) => s.participantId === 'POISON') ? { code: status.INTERNAL } : undefined),
+      });
+      t = await startTestSidecar(
+        { SIDECAR_UPSTREAM: `grpc://127.0.0.1:${u.port}`, SIDECAR_BATCH_MAX_STATS: '1', SIDECAR_SPOOL_DIR: spoolDir },
+        // a generous call deadline: a call timing out under load would be re-sent, a legitimate duplicate
+        { delivery: { ...FAST, callTimeoutMs: 5000, quarantineStrikes: 3 } },
+      );
+      const c = t.client;
+      const record = async (participantId: string) => {
+        await unary(c, c.Activate, { roomId: 'R', participantId, guardId: 'g' });
+        const stat = { roomId: 'R', participantId, trackId: 'T', kind: StreamType.UPSTREAM, stat: sample() };
+        await unary(c, c.TrackStats, { stats: [stat] });
+      };
+      await record('POISON');
+      const poisoned = unary(c, c.Flush, { waitDelivered: true });
+      // the SFU keeps flushing healthy stats: each one is delivered although the poison batch is still failing
+      let healthy = 0;
+      const m = () => scrape(t!.sidecar.httpPort);
+      while (((await m()).value('telemetry_sidecar_stats_dropped_total', { reason: 'quarantined' }) ?? 0) === 0) {
+        await record(`P${healthy++}`);
+        expect(await unary(c, c.Flush, { waitDelivered: true })).toMatchObject({ statsEmitted: 1, delivered: true });
+        expect(healthy).toBeLessThan(50);
+      }
+      expect(await poisoned).toMatchObject({ statsEmitted: 1, delivered: false });
+      expect(new Set(u.received.map((s) => s.participantId))).toEqual(
+        new Set(Array.from({ length: healthy }, (_, i) => `P${i}`)),
+      );
+      // counted first, then moved and logged; acknowledged records are deleted just after the acknowledgement
+      await vi.waitFor(() => expect(t!.logs.filter((l) => String(l.msg).startsWith('poison batch'))).toHaveLength(1));
+      expect(readdirSync(join(spoolDir, 'quarantine'))).toHaveLength(1);
+      await vi.waitFor(() => expect(readdirSync(spoolDir).filter((f) => f.endsWith('.batch'))).toEqual([]));
+      const after = await m();
+      expect(after.value('telemetry_sidecar_stats_dropped_total', { reason: 'quarantined' })).toBe(1);
+      expect(t.logs.filter((l) => String(l.msg).startsWith('poison batch'))).toEqual([
+        expect.objectContaining({ stats: 1, quarantined: expect.stringContaining(join(spoolDir, 'quarantine')) }),
+      ]);
+    } finally {
+      await t?.close();
+      t = undefined;
+      rmSync(spoolDir, { recursive: true, force: true });
+    }
+  });
+
+  it('is never made of a healthy batch by an upstream that fails every call for a while', async () => {
+    const u = await upstream({ respond: (_s, call) => (call < 12 ? { code: status.INTERNAL } : undefined) });
+    t = await startTestSidecar(
+      { SIDECAR_UPSTREAM: `grpc://127.0.0.1:${u.port}`, SIDECAR_BATCH_MAX_STATS: '1' },
+      { delivery: { ...FAST, quarantineStrikes: 1 } },
+    );
+    const n = await emit(t, 3);
+    expect(await unary(t.client, t.client.Flush, { waitDelivered: true })).toMatchObject({ delivered: true });
+    expect(u.received).toHaveLength(n);
+    expect(u.calls).toBeGreaterThanOrEqual(12 + n);
+    expect(
+      (await scrape(t.sidecar.httpPort)).value('telemetry_sidecar_stats_dropped_total', { reason: 'quarantined' }) ?? 0,
+    ).toBe(0);
+  });
+});
+
+describe('upstream state', () => {
+  it('logs the upstream failing and recovering once each, and exposes it as telemetry_sidecar_upstream_up', async () => {
+    const port = await deadPort();
+    t = await startTestSidecar(
+      { SIDECAR_UPSTREAM: `grpc://127.0.0.1:${port}` },
+      { delivery: { ...FAST, callTimeoutMs: 5000 } },
+    );
+    const httpPort = t.sidecar.httpPort;
+    expect((await scrape(httpPort)).value('telemetry_sidecar_upstream_up')).toBe(1);
+    const n = await emit(t, 3);
+    await unary(t.client, t.client.Flush, {});
+    await vi.waitFor(
+      async () =>
+        expect(
+          (await scrape(httpPort)).value('telemetry_sidecar_upstream_stats_total', { result: 'retried' }),
+        ).toBeGreaterThanOrEqual(3 * n),
+      { timeout: 10_000 },
+    );
+    expect((await scrape(httpPort)).value('telemetry_sidecar_upstream_up')).toBe(0);
+    const u = await upstream({ port });
+    await vi.waitFor(
+      async () => expect((await scrape(httpPort)).value('telemetry_sidecar_upstream_queue_stats')).toBe(0),
+      {
+        timeout: 10_000,
+      },
+    );
+    expect(new Set(u.received.map((s) => s.id)).size).toBe(n);
+    expect((await scrape(httpPort)).value('telemetry_sidecar_upstream_up')).toBe(1);
+    const states = t.logs.filter((l) => (l.level as number) >= 30 && String(l.msg).startsWith('upstream'));
+    expect(states.map((l) => l.msg)).toEqual(['upstream failing', 'upstream recovered']);
+    expect(states[0]).toMatchObject({
+      sink: `grpc://127.0.0.1:${port}`,
+      error: expect.stringContaining('UNAVAILABLE'),
+    });
+    expect(states[1]).toMatchObject({ failures: expect.any(Number), failingMs: expect.any(Number) });
+    expect(states[1]!.failures as number).toBeGreaterThanOrEqual(3);
   });
 });
 
