@@ -80,6 +80,7 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
     closeWaitMs: config.closeWaitMs,
     maxWorkers: config.maxWorkers,
     maxTracksPerWorker: config.maxTracksPerWorker,
+    maxGuardsPerWorker: config.maxGuardsPerWorker,
   });
   const sink = options.sink ?? createSink(config, options.delivery?.callTimeoutMs);
   const spooled = config.spoolDir ? await Spool.open(config.spoolDir, sink.format) : undefined;
