@@ -193,7 +193,10 @@ describe('coalesce', () => {
       const out = only([
         sample({ streams: [stream({ startTime: ts(100), endTime: ts(150) })] }),
         sample({
-          streams: [stream({ startTime: ts(40, 7), endTime: ts(300, 1) }), stream({ startTime: ts(90), endTime: ts(200) })],
+          streams: [
+            stream({ startTime: ts(40, 7), endTime: ts(300, 1) }),
+            stream({ startTime: ts(90), endTime: ts(200) }),
+          ],
         }),
         sample({ streams: [stream({ startTime: ts(60), endTime: ts(120) })] }),
       ]);
@@ -222,7 +225,9 @@ describe('coalesce', () => {
 
     it("lets the next stream replace a start or end that carried into Go's zero time (IsZero)", () => {
       const out = only([
-        sample({ streams: [stream({ startTime: ts(GO_ZERO_SECONDS - 1, 1e9), endTime: ts(GO_ZERO_SECONDS + 1, -1e9) })] }),
+        sample({
+          streams: [stream({ startTime: ts(GO_ZERO_SECONDS - 1, 1e9), endTime: ts(GO_ZERO_SECONDS + 1, -1e9) })],
+        }),
         sample({ streams: [stream({ startTime: ts(100), endTime: ts(50) })] }),
       ]);
       expect(streamOf(out).startTime).toEqual(ts(100));

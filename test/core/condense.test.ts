@@ -81,7 +81,7 @@ describe('condenseStat', () => {
     expect(nearZero?.startTime).toEqual(ts(GO_ZERO_SECONDS, 1));
   });
 
-  it('keeps the end at the first instant after Go\'s zero time', () => {
+  it("keeps the end at the first instant after Go's zero time", () => {
     expect(condenseStat(sample({ streams: [stream({ endTime: ts(GO_ZERO_SECONDS, 1) })] }))?.endTime).toEqual(
       ts(GO_ZERO_SECONDS, 1),
     );
@@ -101,7 +101,9 @@ describe('condenseStat', () => {
   });
 
   it('keeps the largest frames wherever it is', () => {
-    const out = condenseStat(sample({ streams: [stream({ frames: 5 }), stream({ frames: 12 }), stream({ frames: 7 })] }));
+    const out = condenseStat(
+      sample({ streams: [stream({ frames: 5 }), stream({ frames: 12 }), stream({ frames: 7 })] }),
+    );
     expect(out?.frames).toBe(12);
   });
 

@@ -90,7 +90,10 @@ export const timestamp: fc.Arbitrary<Timestamp | null> = fc.oneof(
     weight: 2,
     arbitrary: fc.record({
       seconds: fc.integer({ min: 1_700_000_000, max: 1_700_000_060 }),
-      nanos: fc.oneof(fc.constantFrom(-1, 1_000_000_000, -1_000_000_000), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+      nanos: fc.oneof(
+        fc.constantFrom(-1, 1_000_000_000, -1_000_000_000),
+        fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      ),
     }),
   },
   {
@@ -167,10 +170,7 @@ function streamWithCorruption(oneIn: number): fc.Arbitrary<AnalyticsStream> {
   const corrupted = fc.tuple(validStream, corruption).map(([s, c]) => corrupt(s, c));
   if (oneIn === 0) return validStream;
   if (oneIn === 1) return corrupted;
-  return fc.oneof(
-    { weight: oneIn - 1, arbitrary: validStream },
-    { weight: 1, arbitrary: corrupted },
-  );
+  return fc.oneof({ weight: oneIn - 1, arbitrary: validStream }, { weight: 1, arbitrary: corrupted });
 }
 
 /** float32 scores: mostly LiveKit's 0..5 range (with ties), some zero or negative, and extremes. */
@@ -182,7 +182,11 @@ const finiteScore = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(2 ** -149, 3.4028234663852886e38) },
 );
 /** NaN and infinities poison a mean: only some sequences get them, so the others check the arithmetic. */
-const anyScore = fc.oneof({ weight: 20, arbitrary: finiteScore }, fc.constantFrom(Infinity, -Infinity, NaN), fc.float());
+const anyScore = fc.oneof(
+  { weight: 20, arbitrary: finiteScore },
+  fc.constantFrom(Infinity, -Infinity, NaN),
+  fc.float(),
+);
 
 function stat(invalidOneIn: number, nonFinite: boolean): fc.Arbitrary<Sample> {
   const stream = streamWithCorruption(invalidOneIn);
