@@ -116,7 +116,7 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
     memory,
     metrics,
     logger,
-    invalidStatLog: new LogRateLimiter(INVALID_STAT_LOG_MAX, INVALID_STAT_LOG_INTERVAL_MS),
+    invalidStatLog: new LogRateLimiter(INVALID_STAT_LOG_MAX, INVALID_STAT_LOG_INTERVAL_MS, now),
     workerFields: workerLogFields,
     leaseGraceMs: config.leaseGraceMs,
     now,
