@@ -39,6 +39,14 @@ describe('WorkerRegistry guards', () => {
     expect(activate(r, 'g2')).toMatchObject({ found: false, refCount: 1 });
   });
 
+  it('tells whether the worker holds a guard right now', () => {
+    const r = new WorkerRegistry(limits);
+    const worker = activate(r, 'g0').worker;
+    activate(r, 'g1');
+    release(r, 'g1');
+    expect([worker.holds('g0'), worker.holds('g1'), worker.holds('never')]).toEqual([true, false, false]);
+  });
+
   it('counts a retried activate once', () => {
     const r = new WorkerRegistry(limits);
     activate(r, 'g0');
