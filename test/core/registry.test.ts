@@ -452,17 +452,18 @@ describe('WorkerRegistry guard limit', () => {
     expect(release(r, 'g0', 1001)).toMatchObject({ found: true, released: false, closed: false });
   });
 
-  it('holds at most the limit of 200,000 distinct guard ids sent for one participant', () => {
+  it('holds at most the limit however many distinct guard ids one participant sends', () => {
     const r = new WorkerRegistry(limits);
+    const sent = 20_000;
     let refused = 0;
-    for (let i = 0; i < 200_000; i++) {
+    for (let i = 0; i < sent; i++) {
       try {
         activate(r, `guard-${i}`);
       } catch {
         refused++;
       }
     }
-    expect(refused).toBe(200_000 - DEFAULT_MAX_GUARDS_PER_WORKER);
+    expect(refused).toBe(sent - DEFAULT_MAX_GUARDS_PER_WORKER);
     expect(r.lookup(who.roomId, who.participantId)?.guardIds).toBe(DEFAULT_MAX_GUARDS_PER_WORKER);
     expect(r.counts().guards).toBe(DEFAULT_MAX_GUARDS_PER_WORKER);
   });
