@@ -63,7 +63,7 @@ const layerRules = Object.entries(LAYERS).map(([folder, { may, why }]) => {
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/generated/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'src/generated/**', 'coverage/**', 'reports/**', '.stryker-tmp/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -145,6 +145,7 @@ function core(config: Readonly<Config>): WorkerRegistry {
     closeWaitMs: config.closeWaitMs,
     maxWorkers: config.maxWorkers,
     maxTracksPerWorker: config.maxTracksPerWorker,
+    maxGuardsPerWorker: config.maxGuardsPerWorker,
   });
 }
 
@@ -233,7 +234,7 @@ function service(
     memory,
     metrics,
     logger,
-    invalidStatLog: new LogRateLimiter(INVALID_STAT_LOG_MAX, INVALID_STAT_LOG_INTERVAL_MS),
+    invalidStatLog: new LogRateLimiter(INVALID_STAT_LOG_MAX, INVALID_STAT_LOG_INTERVAL_MS, now),
     workerFields: workerLogFields,
     leaseGraceMs: config.leaseGraceMs,
     now,

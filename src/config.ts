@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { DEFAULT_MAX_GUARDS_PER_WORKER } from './core/registry.js';
 import {
   address,
   byteSize,
@@ -67,6 +68,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   maxWorkers: number;
   maxTracksPerWorker: number;
+  /** Guard ids held or remembered as released per worker; refused with RESOURCE_EXHAUSTED above it. */
+  maxGuardsPerWorker: number;
   /** Above this RSS new stats are refused; undefined: no limit. */
   memoryLimitBytes?: number;
   logLevel: string;
@@ -168,6 +171,12 @@ const SETTINGS = {
     parse: positiveInt,
     help: 'pending (track, direction) pairs per worker',
   },
+  maxGuardsPerWorker: {
+    env: 'SIDECAR_MAX_GUARDS_PER_WORKER',
+    default: String(DEFAULT_MAX_GUARDS_PER_WORKER),
+    parse: positiveInt,
+    help: 'guard ids held or recently released per worker',
+  },
   memoryLimitMb: {
     env: 'SIDECAR_MEMORY_LIMIT_MB',
     parse: positiveInt,
@@ -237,6 +246,7 @@ export function loadConfig({
     shutdownTimeoutMs: p.shutdownTimeoutMs!,
     maxWorkers: p.maxWorkers!,
     maxTracksPerWorker: p.maxTracksPerWorker!,
+    maxGuardsPerWorker: p.maxGuardsPerWorker!,
     logLevel: p.logLevel!,
   };
   if (p.upstreamTokenFile) config.upstreamTokenFile = p.upstreamTokenFile;

@@ -79,7 +79,7 @@ const MAX_VALID_U64_NUMBER = 2 ** 63 - 1024;
 export function u64ToNumber(high: number, low: number): number {
   const value = (high >>> 0) * 2 ** 32 + (low >>> 0);
   if (high >>> 0 >= 0x80000000) return value;
-  return value > MAX_VALID_U64_NUMBER ? MAX_VALID_U64_NUMBER : value;
+  return Math.min(value, MAX_VALID_U64_NUMBER);
 }
 
 export function emptyStream(): AnalyticsStream {

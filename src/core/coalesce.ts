@@ -57,7 +57,7 @@ export class TrackAggregate {
 
     const score = Math.fround(stat.score);
     if (score > 0) {
-      if (this.minScore === 0 || score < this.minScore) this.minScore = score;
+      this.minScore = this.minScore === 0 ? score : Math.min(this.minScore, score);
       this.scoreSum = Math.fround(this.scoreSum + score);
       this.pushScore(score);
     }
@@ -91,8 +91,8 @@ export class TrackAggregate {
         this.endNanos = nanos;
       }
 
-      if (s.rtt > this.rtt) this.rtt = s.rtt;
-      if (s.jitter > this.jitter) this.jitter = s.jitter;
+      this.rtt = Math.max(this.rtt, s.rtt);
+      this.jitter = Math.max(this.jitter, s.jitter);
 
       this.primaryPackets = (this.primaryPackets + s.primaryPackets) >>> 0;
       this.primaryBytes += s.primaryBytes;
@@ -166,8 +166,8 @@ export class TrackAggregate {
   /** utils.Median[float32]: the middle value, or left + (right-left)/2 in float32 for an even count. */
   private median(): number {
     const n = this.scoreCount;
-    if (n === 0 || !this.scores) return 0;
-    if (n === 1) return this.scores[0] ?? 0;
+    // no buffer: no counted score
+    if (!this.scores) return 0;
     const sorted = this.scores.subarray(0, n).sort();
     if (n % 2 !== 0) return sorted[n >> 1] ?? 0;
     const left = sorted[n / 2 - 1] ?? 0;

@@ -33,7 +33,7 @@ export function condenseStat(stat: StatSample): CondensedStat | null {
     out.bytes += s.primaryBytes;
     out.packets = (out.packets + s.primaryPackets) >>> 0;
     out.packetsLost = (out.packetsLost + s.packetsLost) >>> 0;
-    if (s.frames > out.frames) out.frames = s.frames;
+    out.frames = Math.max(out.frames, s.frames);
   }
   return out;
 }

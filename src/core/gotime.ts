@@ -10,10 +10,6 @@ export const GO_ZERO_SECONDS = -62135596800;
 
 export const NANOS_PER_SECOND = 1_000_000_000;
 
-export function goZeroTime(): Timestamp {
-  return { seconds: GO_ZERO_SECONDS, nanos: 0 };
-}
-
 export function isGoZero(seconds: number, nanos: number): boolean {
   return seconds === GO_ZERO_SECONDS && nanos === 0;
 }
@@ -27,7 +23,7 @@ export function asTime(ts: Timestamp | null | undefined): Timestamp {
 
 /** Whole seconds that time.Unix moves out of nanos outside [0, 1e9). */
 export function nanosCarry(nanos: number): number {
-  return nanos >= 0 && nanos < NANOS_PER_SECOND ? 0 : Math.floor(nanos / NANOS_PER_SECOND);
+  return Math.floor(nanos / NANOS_PER_SECOND);
 }
 
 /** Negative when a is before b, positive when after, 0 when the same instant. */

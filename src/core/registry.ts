@@ -16,7 +16,12 @@ export interface RegistryLimits {
   readonly maxWorkers: number;
   /** (track, direction) aggregates pending per worker; bounds memory per participant. */
   readonly maxTracksPerWorker: number;
+  /** Guard ids held or remembered per worker; default DEFAULT_MAX_GUARDS_PER_WORKER. */
+  readonly maxGuardsPerWorker?: number;
 }
+
+/** LiveKit holds a handful of guards per participant; 256 leaves room for churn and bounds a hostile client. */
+export const DEFAULT_MAX_GUARDS_PER_WORKER = 256;
 
 export interface ActivateInput extends WorkerIdentity {
   readonly guardId: string;
@@ -76,7 +81,8 @@ export interface RegistryCounts {
 }
 
 export class WorkerRegistry {
-  private readonly rooms = new Map<string, Map<string, StatsWorker>>();
+  /** The worker each (room, participant) key maps to: open, or closed and not yet replaced or reaped. */
+  private readonly workers = new Map<string, StatsWorker>();
   /** Every worker still to be flushed, including closed ones replaced in the map; insertion-ordered. */
   private readonly schedule = new Set<StatsWorker>();
   private openCount = 0;
@@ -87,12 +93,13 @@ export class WorkerRegistry {
 
   /** The worker stats for this key go to: open or closed, as long as the map holds it. */
   lookup(roomId: string, participantId: string): StatsWorker | undefined {
-    return this.rooms.get(roomId)?.get(participantId);
+    return this.workers.get(workerKey(roomId, participantId));
   }
 
   activate(input: ActivateInput): ActivateOutcome {
     const existing = this.lookup(input.roomId, input.participantId);
     if (existing && !existing.isClosed) {
+      this.admitGuard(existing, input);
       const counted = existing.activate(input.guardId);
       if (counted) this.guardCount++;
       if (input.connected) this.markConnected(existing);
@@ -111,9 +118,7 @@ export class WorkerRegistry {
     if (counted) this.guardCount++;
     this.schedule.add(worker);
     this.openCount++;
-    let room = this.rooms.get(input.roomId);
-    if (!room) this.rooms.set(input.roomId, (room = new Map()));
-    room.set(input.participantId, worker);
+    this.workers.set(workerKey(input.roomId, input.participantId), worker);
     // a replacement inherits the closed worker's connected flag, as getOrCreateWorker does
     if (existing?.connected || input.connected) this.markConnected(worker);
     const outcome: ActivateOutcome = {
@@ -130,12 +135,12 @@ export class WorkerRegistry {
   release(input: ReleaseInput, now: number): ReleaseOutcome {
     const worker = this.lookup(input.roomId, input.participantId);
     if (!worker) return { closed: false, found: false, wasConnected: false, refCount: 0, released: false };
-    const released = worker.release(input.guardId);
+    const released = worker.release(input.guardId, now);
     let closed = false;
     if (released) {
       this.guardCount--;
       if (worker.refCount === 0 && !worker.isClosed) {
-        worker.closedAt = now;
+        worker.close(now);
         closed = true;
         this.openCount--;
         if (worker.connected) this.connectedCount--;
@@ -194,22 +199,31 @@ export class WorkerRegistry {
   /** @internal drops a reapable worker; the map entry goes only if it still points at it. */
   reap(worker: StatsWorker): void {
     this.schedule.delete(worker);
-    const room = this.rooms.get(worker.roomId);
-    if (room?.get(worker.participantId) === worker) {
-      room.delete(worker.participantId);
-      if (room.size === 0) this.rooms.delete(worker.roomId);
-    }
+    const key = workerKey(worker.roomId, worker.participantId);
+    if (this.workers.get(key) === worker) this.workers.delete(key);
   }
 
+  /** A new guard id on a worker that holds or remembers the maximum is refused; known ids always pass (retries stay harmless). */
+  private admitGuard(worker: StatsWorker, input: ActivateInput): void {
+    const max = this.limits.maxGuardsPerWorker ?? DEFAULT_MAX_GUARDS_PER_WORKER;
+    if (worker.guardIds < max || !worker.isNewGuard(input.guardId)) return;
+    throw new SidecarError(
+      'RESOURCE_EXHAUSTED',
+      `guard limit reached for participant ${input.participantId} in room ${input.roomId}: ${worker.guardIds} guard ids held or recently released (SIDECAR_MAX_GUARDS_PER_WORKER=${max})`,
+      'guard_limit',
+    );
+  }
+
+  /** Only open workers are marked (activate never reuses a closed one), so each counts as connected. */
   private markConnected(worker: StatsWorker): void {
     if (worker.connected) return;
     worker.connected = true;
-    if (!worker.isClosed) this.connectedCount++;
+    this.connectedCount++;
   }
 
   /** Each stat's worker, looked up once per run of stats for the same participant (SFUs send them grouped). */
   private resolve(stats: readonly TrackStatInput[]): (StatsWorker | undefined)[] {
-    const workers = new Array<StatsWorker | undefined>(stats.length);
+    const workers: (StatsWorker | undefined)[] = [];
     let roomId: string | undefined;
     let participantId: string | undefined;
     let worker: StatsWorker | undefined;
@@ -220,25 +234,15 @@ export class WorkerRegistry {
         participantId = s.participantId;
         worker = this.lookup(roomId, participantId);
       }
-      workers[i] = worker;
+      workers.push(worker);
     }
     return workers;
   }
 
   private admitTracks(stats: readonly TrackStatInput[], workers: readonly (StatsWorker | undefined)[]): void {
     const max = this.limits.maxTracksPerWorker;
-    // the batch adds at most stats.length tracks to a worker: when that fits, no per-track check is needed
-    let tight = false;
-    for (const worker of workers) {
-      if (worker && worker.pendingTracks + stats.length > max) {
-        tight = true;
-        break;
-      }
-    }
-    if (!tight) return;
     let added: Map<StatsWorker, Set<string>> | undefined;
-    for (let i = 0; i < stats.length; i++) {
-      const s = stats[i]!;
+    for (const [i, s] of stats.entries()) {
       const worker = workers[i];
       if (!worker || worker.hasTrack(s.trackId, s.kind)) continue;
       added ??= new Map();
@@ -254,6 +258,11 @@ export class WorkerRegistry {
       }
     }
   }
+}
+
+/** Length-prefixed, so no pair of ids can collide whatever characters they hold. */
+function workerKey(roomId: string, participantId: string): string {
+  return `${roomId.length}:${roomId}${participantId}`;
 }
 
 export interface FlushStep {
@@ -299,6 +308,7 @@ export class FlushRun {
       for (const stat of emitted) stats.push(stat);
       work += 1 + emitted.length;
       this.workersFlushed++;
+      worker.forgetReleasedGuards(this.now, closeWaitMs);
       if (worker.isReapable(this.now, closeWaitMs)) {
         this.registry.reap(worker);
         reaped.push(worker);

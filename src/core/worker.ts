@@ -28,12 +28,11 @@ export class StatsWorker implements WorkerIdentity {
   readonly participantId: string;
   readonly participantIdentity: string;
   connected = false;
-  /** Milliseconds since the epoch; null while open. */
-  closedAt: number | null = null;
+  private closedAtMs: number | null = null;
 
   private readonly guards = new GuardSet();
-  private upstream = new Map<string, TrackAggregate>();
-  private downstream = new Map<string, TrackAggregate>();
+  private readonly upstream = new Map<string, TrackAggregate>();
+  private readonly downstream = new Map<string, TrackAggregate>();
 
   constructor(identity: WorkerIdentity) {
     this.roomId = identity.roomId;
@@ -46,8 +45,13 @@ export class StatsWorker implements WorkerIdentity {
     return this.guards.refCount;
   }
 
+  /** Milliseconds since the epoch; null while open. */
+  get closedAt(): number | null {
+    return this.closedAtMs;
+  }
+
   get isClosed(): boolean {
-    return this.closedAt !== null;
+    return this.closedAtMs !== null;
   }
 
   /** (track, direction) aggregates waiting for the next flush. */
@@ -55,14 +59,35 @@ export class StatsWorker implements WorkerIdentity {
     return this.upstream.size + this.downstream.size;
   }
 
+  /** Guard ids held or remembered as released (bounded per worker). */
+  get guardIds(): number {
+    return this.guards.size;
+  }
+
+  /** Whether activating this guard id would take a new reference. */
+  isNewGuard(guardId: string): boolean {
+    return this.guards.isNew(guardId);
+  }
+
   /** Takes a reference for the guard; false when it was already taken (or the id is empty). */
   activate(guardId: string): boolean {
     return this.guards.activate(guardId);
   }
 
-  /** Drops the guard's reference; false when the guard held none. */
-  release(guardId: string): boolean {
-    return this.guards.release(guardId);
+  /** Drops the guard's reference at `now` (milliseconds); false when the guard held none. */
+  release(guardId: string, now: number): boolean {
+    return this.guards.release(guardId, now);
+  }
+
+  /** Closes the worker at `now`; its released guards are forgotten, as none can be activated again. */
+  close(now: number): void {
+    this.closedAtMs = now;
+    this.guards.forgetAllReleased();
+  }
+
+  /** Forgets guards released more than `retainMs` ago: a retried Activate can no longer arrive. */
+  forgetReleasedGuards(now: number, retainMs: number): void {
+    this.guards.forgetReleased(now, retainMs);
   }
 
   holds(guardId: string): boolean {
@@ -84,16 +109,13 @@ export class StatsWorker implements WorkerIdentity {
     return aggregate.add(stat);
   }
 
-  /** Swaps out the pending aggregates and returns one stamped stat per (track, direction), upstream first. */
+  /** Empties the pending aggregates into one stamped stat per (track, direction), upstream first. */
   flush(timeStamp: Timestamp): AnalyticsStat[] {
-    const upstream = this.upstream;
-    const downstream = this.downstream;
-    if (upstream.size + downstream.size === 0) return [];
-    this.upstream = new Map();
-    this.downstream = new Map();
     const out: AnalyticsStat[] = [];
-    this.collect(out, timeStamp, StreamType.UPSTREAM, upstream);
-    this.collect(out, timeStamp, StreamType.DOWNSTREAM, downstream);
+    this.collect(out, timeStamp, StreamType.UPSTREAM, this.upstream);
+    this.collect(out, timeStamp, StreamType.DOWNSTREAM, this.downstream);
+    this.upstream.clear();
+    this.downstream.clear();
     return out;
   }
 

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { AnalyticsStat, StatSample } from '../../src/core/analytics.js';
 import { coalesce, TrackAggregate } from '../../src/core/coalesce.js';
 import { GO_ZERO_SECONDS } from '../../src/core/gotime.js';
-import { analyticsStream } from '../helpers/arbitraries.js';
-import { referenceCoalesce } from '../helpers/reference-coalesce.js';
-import { layer, sample, stream, ts } from '../helpers/stats.js';
+import { statSequence, U32_COUNTERS } from '../helpers/arbitraries.js';
+import { referenceCoalesce, referenceIsValid } from '../helpers/reference-coalesce.js';
+import { layer, sample, stream, ts, type Sample } from '../helpers/stats.js';
 
 const f32 = Math.fround;
 
@@ -156,6 +156,113 @@ describe('coalesce', () => {
     expect(streamOf(out).frames).toBe((2 * big + 2) % 2 ** 32);
   });
 
+  describe('uint32 wrap-around', () => {
+    const nearTop = 2 ** 31 - 1;
+    const wrapped = (3 * nearTop + 7) % 2 ** 32;
+
+    it.each(U32_COUNTERS)('wraps %s past 2^32 as Go does', (field) => {
+      const out = only([
+        sample({ streams: [stream({ [field]: nearTop })] }),
+        sample({ streams: [stream({ [field]: nearTop }), stream({ [field]: nearTop })] }),
+        sample({ streams: [stream({ [field]: 7 })] }),
+      ]);
+      expect(streamOf(out)[field]).toBe(wrapped);
+    });
+
+    it.each(['packets', 'frames'] as const)('wraps video layer %s past 2^32 as Go does', (field) => {
+      const big = { ...layer(1), [field]: nearTop };
+      const out = only([
+        sample({ streams: [stream({ videoLayers: [big] }), stream({ videoLayers: [big] })] }),
+        sample({ streams: [stream({ videoLayers: [big, layer(0, 1, 1, 1)] })] }),
+        sample({ streams: [stream({ videoLayers: [{ ...layer(1), [field]: 7 }] })] }),
+      ]);
+      expect(streamOf(out).videoLayers).toEqual([{ ...layer(1), [field]: wrapped }]);
+    });
+
+    it('sums uint64 byte counters past 2^32 without wrapping', () => {
+      const out = only([
+        sample({ streams: [stream({ primaryBytes: 2 ** 40, retransmitBytes: 2 ** 33, paddingBytes: 2 ** 32 })] }),
+        sample({ streams: [stream({ primaryBytes: 2 ** 40, retransmitBytes: 2 ** 33, paddingBytes: 2 ** 32 })] }),
+      ]);
+      expect(streamOf(out)).toMatchObject({ primaryBytes: 2 ** 41, retransmitBytes: 2 ** 34, paddingBytes: 2 ** 33 });
+    });
+  });
+
+  describe('time span', () => {
+    it('keeps the earliest start and the latest end whatever position they arrive in', () => {
+      const out = only([
+        sample({ streams: [stream({ startTime: ts(100), endTime: ts(150) })] }),
+        sample({
+          streams: [
+            stream({ startTime: ts(40, 7), endTime: ts(300, 1) }),
+            stream({ startTime: ts(90), endTime: ts(200) }),
+          ],
+        }),
+        sample({ streams: [stream({ startTime: ts(60), endTime: ts(120) })] }),
+      ]);
+      expect(streamOf(out).startTime).toEqual(ts(40, 7));
+      expect(streamOf(out).endTime).toEqual(ts(300, 1));
+    });
+
+    it('orders instants in the same second by nanos', () => {
+      const out = only([
+        sample({ streams: [stream({ startTime: ts(50, 9), endTime: ts(60, 1) })] }),
+        sample({ streams: [stream({ startTime: ts(50, 3), endTime: ts(60, 8) })] }),
+        sample({ streams: [stream({ startTime: ts(50, 5), endTime: ts(60, 4) })] }),
+      ]);
+      expect(streamOf(out).startTime).toEqual(ts(50, 3));
+      expect(streamOf(out).endTime).toEqual(ts(60, 8));
+    });
+
+    it("keeps Go's zero second with non-zero nanos as a real (earliest) start", () => {
+      const out = only([
+        sample({ streams: [stream({ startTime: ts(GO_ZERO_SECONDS, 5), endTime: ts(GO_ZERO_SECONDS, 5) })] }),
+        sample({ streams: [stream({ startTime: ts(100), endTime: ts(GO_ZERO_SECONDS, 1) })] }),
+      ]);
+      expect(streamOf(out).startTime).toEqual(ts(GO_ZERO_SECONDS, 5));
+      expect(streamOf(out).endTime).toEqual(ts(GO_ZERO_SECONDS, 5));
+    });
+
+    it("lets the next stream replace a start or end that carried into Go's zero time (IsZero)", () => {
+      const out = only([
+        sample({
+          streams: [stream({ startTime: ts(GO_ZERO_SECONDS - 1, 1e9), endTime: ts(GO_ZERO_SECONDS + 1, -1e9) })],
+        }),
+        sample({ streams: [stream({ startTime: ts(100), endTime: ts(50) })] }),
+      ]);
+      expect(streamOf(out).startTime).toEqual(ts(100));
+      expect(streamOf(out).endTime).toEqual(ts(50));
+    });
+
+    it('carries nanos of the earlier instant before comparing', () => {
+      const out = only([
+        sample({ streams: [stream({ startTime: ts(10, 500), endTime: ts(20) })] }),
+        sample({ streams: [stream({ startTime: ts(11, -1_000_000_000), endTime: ts(19, 2_000_000_001) })] }),
+      ]);
+      expect(streamOf(out).startTime).toEqual(ts(10));
+      expect(streamOf(out).endTime).toEqual(ts(21, 1));
+    });
+  });
+
+  describe('scores', () => {
+    it('keeps the smallest counted score wherever it arrives', () => {
+      const out = only([sample({ score: 3 }), sample({ score: 1.5 }), sample({ score: 4 }), sample({ score: 2 })]);
+      expect(out.minScore).toBe(1.5);
+    });
+
+    it('takes a single score as the median', () => {
+      expect(only([sample({ score: 0 }), sample({ score: 2.5 })]).medianScore).toBe(2.5);
+    });
+
+    it('sorts scores numerically for the median, past the initial buffer', () => {
+      const scores = [9, 10, 1, 2.5, 30, 4, 0.5, 7, 8, 100, 3];
+      const out = only(scores.map((score) => sample({ score })));
+      expect(out.medianScore).toBe(7);
+      expect(out.score).toBe(f32(scores.reduce((sum, x) => f32(sum + f32(x)), 0) / 11));
+      expect(out.minScore).toBe(0.5);
+    });
+  });
+
   describe('invalid stats', () => {
     const u32Fields = [
       'primaryPackets',
@@ -183,6 +290,19 @@ describe('coalesce', () => {
     it.each(u64Fields)('skips a stat whose %s is at least 2^63', (field) => {
       const out = only([sample({ streams: [stream({ [field]: 2 ** 63, primaryPackets: 4 })] })]);
       expect(streamOf(out).primaryPackets).toBe(0);
+    });
+
+    it.each([2 ** 31, 2 ** 53, 2 ** 63 - 1024])('accepts video layer bytes of %d (the bound is 2^63)', (bytes) => {
+      const out = only([sample({ streams: [stream({ primaryPackets: 3, videoLayers: [layer(0, 1, bytes, 1)] })] })]);
+      expect(streamOf(out).primaryPackets).toBe(3);
+      expect(streamOf(out).videoLayers).toEqual([layer(0, 1, bytes, 1)]);
+    });
+
+    it.each([
+      ['packets', layer(0, 2 ** 31 - 1)],
+      ['frames', layer(0, 0, 0, 2 ** 31 - 1)],
+    ])('accepts video layer %s just below 2^31', (_field, edge) => {
+      expect(streamOf(only([sample({ streams: [stream({ videoLayers: [edge] })] })])).videoLayers).toEqual([edge]);
     });
 
     it('accepts uint32 just below 2^31 and uint64 just below 2^63', () => {
@@ -227,64 +347,81 @@ describe('coalesce', () => {
   });
 
   describe('against a batch port of the reference', () => {
-    const u32 = fc.oneof(
-      fc.nat({ max: 5000 }),
-      fc.constantFrom(0, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 31 - 2),
-      fc.nat({ max: 2 ** 32 - 1 }),
-    );
-    const u64 = fc.oneof(
-      { weight: 8, arbitrary: fc.nat({ max: 10_000_000 }) },
-      { weight: 1, arbitrary: fc.constantFrom(0, 2 ** 53, 2 ** 63 - 1024, 2 ** 63, 2 ** 64 - 2048) },
-    );
-    const timestamp = fc.option(
-      fc.record({
-        seconds: fc.oneof(
-          fc.integer({ min: -5, max: 5 }),
-          fc.constantFrom(GO_ZERO_SECONDS, GO_ZERO_SECONDS - 1, 1_700_000_000),
-        ),
-        nanos: fc.oneof(
-          fc.constantFrom(0, 999_999_999, -1, 1_000_000_000),
-          fc.integer({ min: -2_000_000_000, max: 2_000_000_000 }),
-        ),
-      }),
-      { freq: 4 },
-    );
-    const anyStream = analyticsStream({ u32, u64, timestamp, layer: fc.integer({ min: 0, max: 3 }) });
-    const score = fc.oneof(
-      fc.float({ noNaN: false }),
-      fc.float({ min: 0, max: 5, noNaN: true }),
-      fc.constantFrom(0, -0, 1, 5, 2 ** -149, 3.4028234663852886e38),
-    );
-    const stat = fc.record({
-      score,
-      mime: fc.constantFrom('audio/opus', 'video/VP8', 'video/H264', ''),
-      streams: fc.array(anyStream, { maxLength: 3 }),
-    });
+    /** Which paths of the algorithm one sequence exercises (classified with the reference's validity). */
+    function paths(stats: Sample[]): string[] {
+      const out: string[] = [];
+      const valid = stats.filter(referenceIsValid);
+      const validStreams = valid.flatMap((s) => s.streams);
+      const counted = valid.filter((s) => Math.fround(s.score) > 0).length;
+      if (stats.length === 0) out.push('empty');
+      if (stats.length >= 100) out.push('100+ stats');
+      if (validStreams.length >= 2) out.push('2+ valid streams');
+      if (valid.length > 0 && valid.length < stats.length) out.push('valid and invalid mixed');
+      if (stats.length > 0 && valid.length === 0) out.push('all invalid');
+      if (counted > 0 && counted % 2 === 0) out.push('even median');
+      if (counted > 1 && counted % 2 === 1) out.push('odd median');
+      if (counted > 8) out.push('median buffer grown twice');
+      if (valid.some((s) => !Number.isFinite(s.score))) out.push('non-finite score');
+      else if (counted >= 2) out.push('finite mean of 2+ scores');
+      if (validStreams.some((s) => s.videoLayers.length > 0)) out.push('video layer');
+      const times = validStreams.flatMap((s) => [s.startTime, s.endTime]);
+      if (times.some((t) => t === null)) out.push('nil timestamp');
+      if (times.some((t) => t && (t.nanos < 0 || t.nanos >= 1e9))) out.push('nanos carry');
+      if (times.some((t) => t && t.seconds <= GO_ZERO_SECONDS + 1)) out.push("near Go's zero time");
+      for (const field of U32_COUNTERS) {
+        if (validStreams.reduce((sum, s) => sum + s[field], 0) >= 2 ** 32) out.push(`${field} wraps`);
+      }
+      const layerSums = new Map<number, { packets: number; frames: number }>();
+      for (const l of validStreams.flatMap((s) => s.videoLayers)) {
+        const sum = layerSums.get(l.layer) ?? { packets: 0, frames: 0 };
+        layerSums.set(l.layer, { packets: sum.packets + l.packets, frames: sum.frames + l.frames });
+      }
+      if ([...layerSums.values()].some((l) => l.packets >= 2 ** 32)) out.push('layer packets wrap');
+      if ([...layerSums.values()].some((l) => l.frames >= 2 ** 32)) out.push('layer frames wrap');
+      return out;
+    }
 
-    it('equals the reference field for field over thousands of sequences', () => {
-      fc.assert(
-        fc.property(fc.array(stat, { maxLength: 12 }), (stats) => {
-          expect(comparable(coalesce(stats))).toEqual(comparable(referenceCoalesce(stats)));
-        }),
-        { numRuns: 3000 },
-      );
-    });
+    /** Least share of sequences that must reach each path: a generator that stops reaching one fails here. */
+    const FLOORS: Record<string, number> = {
+      empty: 0.005,
+      '100+ stats': 0.3,
+      '2+ valid streams': 0.7,
+      'valid and invalid mixed': 0.25,
+      'all invalid': 0.05,
+      'even median': 0.25,
+      'odd median': 0.25,
+      'median buffer grown twice': 0.4,
+      'non-finite score': 0.1,
+      'finite mean of 2+ scores': 0.5,
+      'video layer': 0.6,
+      'nil timestamp': 0.4,
+      'nanos carry': 0.4,
+      "near Go's zero time": 0.3,
+      ...Object.fromEntries(U32_COUNTERS.map((f) => [`${f} wraps`, 0.3])),
+      'layer packets wrap': 0.2,
+      'layer frames wrap': 0.2,
+    };
 
-    it('equals the reference on long runs of valid scores (median buffer growth)', () => {
-      const valid = fc.record({
-        score: fc.float({ min: Math.fround(0.5), max: 5, noNaN: true }),
-        mime: fc.constant('audio/opus'),
-        streams: fc.array(
-          anyStream.map((s) => ({ ...s, primaryPackets: s.primaryPackets % 1000, videoLayers: [] })),
-          { maxLength: 1 },
-        ),
-      });
+    it('equals the reference field for field, and the generators reach every path', () => {
+      const runs = 500;
+      const reached = new Map<string, number>();
       fc.assert(
-        fc.property(fc.array(valid, { minLength: 1, maxLength: 200 }), (stats) => {
+        fc.property(statSequence, (stats) => {
           expect(comparable(coalesce(stats))).toEqual(comparable(referenceCoalesce(stats)));
+          for (const path of paths(stats)) reached.set(path, (reached.get(path) ?? 0) + 1);
         }),
-        { numRuns: 300 },
+        { numRuns: runs },
       );
-    });
+      const shares = Object.fromEntries(Object.keys(FLOORS).map((p) => [p, (reached.get(p) ?? 0) / runs]));
+      console.info(
+        `coalesce property: share of ${runs} sequences per path\n` +
+          Object.entries(shares)
+            .map(([p, s]) => `  ${p.padEnd(28)} ${(100 * s).toFixed(1)} %`)
+            .join('\n'),
+      );
+      for (const [path, floor] of Object.entries(FLOORS)) {
+        expect({ path, share: shares[path] }).toEqual({ path, share: expect.toSatisfy((s: number) => s >= floor) });
+      }
+    }, 60_000);
   });
 });

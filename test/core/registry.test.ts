@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { StreamType } from '../../src/core/analytics.js';
 import { SidecarError } from '../../src/core/errors.js';
 import { GO_ZERO_SECONDS } from '../../src/core/gotime.js';
-import { WorkerRegistry, type RegistryLimits, type TrackStatInput } from '../../src/core/registry.js';
+import {
+  DEFAULT_MAX_GUARDS_PER_WORKER,
+  WorkerRegistry,
+  type RegistryLimits,
+  type TrackStatInput,
+} from '../../src/core/registry.js';
 import { sample, stream } from '../helpers/stats.js';
 
 const CLOSE_WAIT = 180_000;
@@ -32,6 +37,14 @@ describe('WorkerRegistry guards', () => {
     expect(activate(r, 'g1')).toMatchObject({ found: true, refCount: 1, counted: false });
     expect(release(r, 'g1')).toMatchObject({ closed: true, refCount: 0 });
     expect(activate(r, 'g2')).toMatchObject({ found: false, refCount: 1 });
+  });
+
+  it('tells whether the worker holds a guard right now', () => {
+    const r = new WorkerRegistry(limits);
+    const worker = activate(r, 'g0').worker;
+    activate(r, 'g1');
+    release(r, 'g1');
+    expect([worker.holds('g0'), worker.holds('g1'), worker.holds('never')]).toEqual([true, false, false]);
   });
 
   it('counts a retried activate once', () => {
@@ -251,5 +264,273 @@ describe('WorkerRegistry stats and flush', () => {
     expect(r.list('RM_2').map((w) => w.participantId)).toEqual(['PB']);
     expect(r.list()).toHaveLength(2);
     expect(r.list('RM_1')[0]).toEqual({ ...who, connected: true, refCount: 1, closedAt: null, pendingTracks: 0 });
+  });
+});
+
+describe('WorkerRegistry bookkeeping', () => {
+  const other = { ...who, participantId: 'PA_2', participantIdentity: 'bob' };
+
+  it('reaps one participant of a room and keeps the others reachable', () => {
+    const r = new WorkerRegistry(limits);
+    activate(r, 'g0');
+    const bob = r.activate({ ...other, guardId: 'g', connected: false }).worker;
+    release(r, 'g0', 1000);
+    expect(flushAll(r, 1000 + CLOSE_WAIT + 1).reaped.map((w) => w.participantId)).toEqual(['PA_1']);
+    expect(r.lookup(who.roomId, 'PA_2')).toBe(bob);
+    expect(r.record([{ ...stat('TR_b'), participantId: 'PA_2' }])).toMatchObject({ accepted: 1, noWorker: 0 });
+    expect(r.activate({ ...other, guardId: 'g2', connected: false })).toMatchObject({ found: true, refCount: 2 });
+  });
+
+  it('drops the room once its last participant is reaped, so a new worker starts clean', () => {
+    const r = new WorkerRegistry(limits);
+    activate(r, 'g0');
+    release(r, 'g0', 1000);
+    flushAll(r, 1000 + CLOSE_WAIT + 1);
+    expect(r.record([stat('TR_a')])).toMatchObject({ accepted: 0, noWorker: 1 });
+    expect(activate(r, 'g0')).toMatchObject({ found: false, refCount: 1 });
+    expect(r.list()).toHaveLength(1);
+  });
+
+  it('counts no guard for an empty guard id, on a new worker or an existing one', () => {
+    const r = new WorkerRegistry(limits);
+    activate(r, '');
+    expect(r.counts()).toEqual({ active: 1, closing: 0, connected: 0, guards: 0 });
+    activate(r, 'g0');
+    activate(r, '');
+    expect(r.counts().guards).toBe(1);
+  });
+
+  it('counts a worker connected once however often it is re-activated as connected', () => {
+    const r = new WorkerRegistry(limits);
+    activate(r, 'g0', true);
+    activate(r, 'g1', true);
+    activate(r, 'g0', true);
+    expect(r.counts().connected).toBe(1);
+    release(r, 'g0');
+    expect(r.counts().connected).toBe(1);
+    release(r, 'g1');
+    expect(r.counts()).toMatchObject({ connected: 0, closing: 1 });
+  });
+
+  it('counts a connected replacement once and the closed worker it replaced not at all', () => {
+    const r = new WorkerRegistry(limits);
+    activate(r, 'g0');
+    release(r, 'g0');
+    expect(activate(r, 'g1', true)).toMatchObject({ found: false, connected: true });
+    expect(r.counts()).toEqual({ active: 1, closing: 1, connected: 1, guards: 1 });
+  });
+
+  it('counts a track once per direction in pendingTracks and against the track limit', () => {
+    const r = new WorkerRegistry({ ...limits, maxTracksPerWorker: 3 });
+    activate(r, 'g0');
+    r.record([stat('TR_a'), stat('TR_a', StreamType.DOWNSTREAM), stat('TR_a')]);
+    expect(r.list()[0]?.pendingTracks).toBe(2);
+    expect(() => r.record([stat('TR_b'), stat('TR_b', StreamType.DOWNSTREAM)])).toThrow(
+      expect.objectContaining({ reason: 'track_limit' }),
+    );
+    expect(r.record([stat('TR_b', StreamType.DOWNSTREAM), stat('TR_a', StreamType.DOWNSTREAM)]).accepted).toBe(2);
+    expect(r.list()[0]?.pendingTracks).toBe(3);
+  });
+
+  it('admits a batch that exactly fills the track limit', () => {
+    const r = new WorkerRegistry({ ...limits, maxTracksPerWorker: 3 });
+    activate(r, 'g0');
+    r.record([stat('TR_a')]);
+    expect(r.record([stat('TR_b'), stat('TR_c'), stat('TR_a'), stat('TR_a')]).accepted).toBe(4);
+    expect(r.list()[0]?.pendingTracks).toBe(3);
+  });
+
+  it('sends each stat of a batch to its own room when one participant id is in two rooms', () => {
+    const r = new WorkerRegistry(limits);
+    activate(r, 'g0');
+    r.activate({ ...who, roomId: 'RM_2', guardId: 'g0', connected: false });
+    const inRoom = (roomId: string, trackId: string) => ({ ...stat(trackId), roomId });
+    expect(r.record([inRoom('RM_1', 'T1'), inRoom('RM_2', 'T2'), inRoom('RM_2', 'T3'), inRoom('RM_1', 'T4')])).toEqual({
+      accepted: 4,
+      invalid: 0,
+      noWorker: 0,
+    });
+    expect(r.list('RM_1')[0]?.pendingTracks).toBe(2);
+    expect(r.list('RM_2')[0]?.pendingTracks).toBe(2);
+    const emitted = flushAll(r, 5).stats.map((s) => `${s.roomId}/${s.trackId}`);
+    expect(emitted.sort()).toEqual(['RM_1/T1', 'RM_1/T4', 'RM_2/T2', 'RM_2/T3']);
+  });
+
+  it('sends stats of two participants of one room, interleaved, each to its own worker', () => {
+    const r = new WorkerRegistry(limits);
+    activate(r, 'g0');
+    r.activate({ ...other, guardId: 'g', connected: false });
+    const of = (participantId: string, trackId: string) => ({ ...stat(trackId), participantId });
+    r.record([of('PA_1', 'T1'), of('PA_2', 'T2'), of('PA_1', 'T3')]);
+    expect(r.list().map((w) => [w.participantId, w.pendingTracks])).toEqual([
+      ['PA_1', 2],
+      ['PA_2', 1],
+    ]);
+  });
+
+  it('refuses a new worker at the limit even when only closed workers hold the slots', () => {
+    const r = new WorkerRegistry({ ...limits, maxWorkers: 1 });
+    activate(r, 'g0');
+    release(r, 'g0', 1000);
+    expect(() => activate(r, 'g1')).toThrow(expect.objectContaining({ code: 'RESOURCE_EXHAUSTED' }));
+    flushAll(r, 1000 + CLOSE_WAIT + 1);
+    expect(activate(r, 'g1')).toMatchObject({ found: false });
+  });
+
+  it('names the setting in the worker limit message', () => {
+    const r = new WorkerRegistry({ ...limits, maxWorkers: 1 });
+    activate(r, 'g0');
+    expect(() => r.activate({ ...other, guardId: 'g', connected: false })).toThrow(
+      'worker limit reached: 1 workers held (SIDECAR_MAX_WORKERS=1)',
+    );
+  });
+
+  it('names the participant, room and setting in the track limit message', () => {
+    const r = new WorkerRegistry({ ...limits, maxTracksPerWorker: 1 });
+    activate(r, 'g0');
+    expect(() => r.record([stat('T1'), stat('T2')])).toThrow(
+      'track limit reached for participant PA_1 in room RM_1: more than 1 tracks pending (SIDECAR_MAX_TRACKS_PER_WORKER)',
+    );
+  });
+});
+
+describe('WorkerRegistry guard limit', () => {
+  const guardLimits: RegistryLimits = { ...limits, maxGuardsPerWorker: 3 };
+  const refusal = expect.objectContaining({ code: 'RESOURCE_EXHAUSTED', reason: 'guard_limit' });
+
+  it('refuses a new guard id beyond the limit with RESOURCE_EXHAUSTED and changes nothing', () => {
+    const r = new WorkerRegistry(guardLimits);
+    for (const g of ['g0', 'g1', 'g2']) activate(r, g);
+    expect(() => activate(r, 'g3', true)).toThrow(refusal);
+    expect(() => activate(r, 'g3')).toThrow(
+      'guard limit reached for participant PA_1 in room RM_1: 3 guard ids held or recently released (SIDECAR_MAX_GUARDS_PER_WORKER=3)',
+    );
+    expect(r.counts()).toEqual({ active: 1, closing: 0, connected: 0, guards: 3 });
+    expect(r.list()[0]?.refCount).toBe(3);
+  });
+
+  it('still answers a retried activate of a held guard at the limit', () => {
+    const r = new WorkerRegistry(guardLimits);
+    for (const g of ['g0', 'g1', 'g2']) activate(r, g);
+    expect(activate(r, 'g1', true)).toMatchObject({ found: true, refCount: 3, counted: false, connected: true });
+    expect(activate(r, '')).toMatchObject({ found: true, refCount: 3 });
+  });
+
+  it('remembers a released guard: its retried activate is a no-op and it counts against the limit', () => {
+    const r = new WorkerRegistry(guardLimits);
+    for (const g of ['g0', 'g1', 'g2']) activate(r, g);
+    release(r, 'g0', 1000);
+    expect(activate(r, 'g0')).toMatchObject({ found: true, refCount: 2, counted: false });
+    expect(r.counts().guards).toBe(2);
+    expect(() => activate(r, 'g3')).toThrow(refusal);
+  });
+
+  it('forgets released guards at the first flush more than close_wait after their release', () => {
+    const r = new WorkerRegistry(guardLimits);
+    for (const g of ['g0', 'g1', 'g2']) activate(r, g);
+    release(r, 'g0', 1000);
+    release(r, 'g1', 2000);
+    flushAll(r, 1000 + CLOSE_WAIT);
+    expect(r.lookup(who.roomId, who.participantId)?.guardIds).toBe(3);
+    flushAll(r, 1000 + CLOSE_WAIT + 1);
+    expect(r.lookup(who.roomId, who.participantId)?.guardIds).toBe(2);
+    expect(activate(r, 'g3')).toMatchObject({ counted: true, refCount: 2 });
+    expect(() => activate(r, 'g4')).toThrow(refusal);
+    flushAll(r, 2000 + CLOSE_WAIT + 1);
+    expect(activate(r, 'g4')).toMatchObject({ counted: true, refCount: 3 });
+  });
+
+  it('forgets every remembered guard when the worker closes', () => {
+    const r = new WorkerRegistry(guardLimits);
+    activate(r, 'g0');
+    activate(r, 'g1');
+    release(r, 'g0', 1000);
+    const worker = r.lookup(who.roomId, who.participantId)!;
+    expect(worker.guardIds).toBe(2);
+    expect(release(r, 'g1', 1000)).toMatchObject({ closed: true });
+    expect(worker.guardIds).toBe(0);
+    expect(release(r, 'g0', 1001)).toMatchObject({ found: true, released: false, closed: false });
+  });
+
+  it('holds at most the limit however many distinct guard ids one participant sends', () => {
+    const r = new WorkerRegistry(limits);
+    const sent = 20_000;
+    let refused = 0;
+    for (let i = 0; i < sent; i++) {
+      try {
+        activate(r, `guard-${i}`);
+      } catch {
+        refused++;
+      }
+    }
+    expect(refused).toBe(sent - DEFAULT_MAX_GUARDS_PER_WORKER);
+    expect(r.lookup(who.roomId, who.participantId)?.guardIds).toBe(DEFAULT_MAX_GUARDS_PER_WORKER);
+    expect(r.counts().guards).toBe(DEFAULT_MAX_GUARDS_PER_WORKER);
+  });
+
+  it('bounds each worker on its own', () => {
+    const r = new WorkerRegistry({ ...limits, maxGuardsPerWorker: 1 });
+    activate(r, 'g0');
+    expect(r.activate({ ...who, participantId: 'PA_2', guardId: 'g1', connected: false })).toMatchObject({
+      counted: true,
+    });
+    expect(() => activate(r, 'g1')).toThrow(refusal);
+  });
+});
+
+describe('WorkerRegistry outcomes in detail', () => {
+  it('reports no replaced worker when none was closed there', () => {
+    const r = new WorkerRegistry(limits);
+    expect('replaced' in activate(r, 'g0')).toBe(false);
+  });
+
+  it('leaves the guard gauge alone when an unknown or released guard is released', () => {
+    const r = new WorkerRegistry(limits);
+    activate(r, 'g0');
+    activate(r, 'g1');
+    release(r, 'stranger');
+    release(r, 'g0');
+    release(r, 'g0');
+    expect(r.counts()).toEqual({ active: 1, closing: 0, connected: 0, guards: 1 });
+  });
+
+  it('keeps the connected gauge when an unconnected worker closes', () => {
+    const r = new WorkerRegistry(limits);
+    r.activate({ ...who, participantId: 'PA_2', guardId: 'g', connected: true });
+    activate(r, 'g0');
+    release(r, 'g0');
+    expect(r.counts()).toEqual({ active: 1, closing: 1, connected: 1, guards: 1 });
+  });
+
+  it('counts the workers a run reaped', () => {
+    const r = new WorkerRegistry(limits);
+    activate(r, 'g0');
+    r.activate({ ...who, participantId: 'PA_2', guardId: 'g', connected: false });
+    release(r, 'g0', 0);
+    r.release({ ...who, participantId: 'PA_2', guardId: 'g' }, 0);
+    const { run } = flushAll(r, CLOSE_WAIT + 1);
+    expect([run.workersFlushed, run.workersReaped, run.statsEmitted]).toEqual([2, 2, 0]);
+  });
+
+  it('reaps a replaced worker without touching its replacement, even when the clock stepped back', () => {
+    const r = new WorkerRegistry(limits);
+    activate(r, 'g0');
+    release(r, 'g0', 5000);
+    const replacement = activate(r, 'g1').worker;
+    release(r, 'g1', 1000);
+    expect(flushAll(r, 1000 + CLOSE_WAIT + 1).reaped).toEqual([replacement]);
+    expect(r.lookup(who.roomId, who.participantId)).toBeUndefined();
+    const third = activate(r, 'g2').worker;
+    expect(flushAll(r, 5000 + CLOSE_WAIT + 1).reaped).toHaveLength(1);
+    expect(r.lookup(who.roomId, who.participantId)).toBe(third);
+  });
+
+  it('keeps workers apart whose room and participant ids only concatenate alike', () => {
+    const r = new WorkerRegistry(limits);
+    r.activate({ ...who, roomId: 'ab', participantId: 'c', guardId: 'g', connected: false });
+    expect(r.activate({ ...who, roomId: 'a', participantId: 'bc', guardId: 'g', connected: false })).toMatchObject({
+      found: false,
+    });
+    expect(r.list()).toHaveLength(2);
   });
 });

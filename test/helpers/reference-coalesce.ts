@@ -26,7 +26,7 @@ const isZero = (t: GoTime) => t[0] === GO_ZERO[0] && t[1] === GO_ZERO[1];
 const after = (a: GoTime, b: GoTime) => a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
 const before = (a: GoTime, b: GoTime) => after(b, a);
 
-function isValid(stat: StatSample): boolean {
+export function referenceIsValid(stat: StatSample): boolean {
   const neg32 = (x: number) => (x | 0) < 0;
   const neg64 = (x: number) => x >= 2 ** 63;
   for (const s of stat.streams) {
@@ -89,7 +89,7 @@ export function referenceCoalesce(stats: StatSample[]): AnalyticsStat | null {
     firs: 0,
   };
   for (const stat of stats) {
-    if (!isValid(stat)) continue;
+    if (!referenceIsValid(stat)) continue;
     const score = f(stat.score);
     if (score > 0) {
       if (minScore === 0) minScore = score;

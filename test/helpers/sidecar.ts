@@ -17,6 +17,8 @@ export interface TestSidecar {
   ndjson: string;
   /** Log lines the sidecar wrote, parsed. */
   logs: Record<string, unknown>[];
+  /** Resolves with the first log line (already written or to come) with this message. */
+  logLine(msg: string): Promise<Record<string, unknown>>;
   /** The stats delivered to the NDJSON sink so far, parsed. */
   delivered(): Record<string, unknown>[];
   close(): Promise<void>;
@@ -58,9 +60,18 @@ export async function startTestSidecar(
     memoryLimitBytes: () => undefined,
   });
   const logs: Record<string, unknown>[] = [];
+  const waiting: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
   const capture = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const text of chunk.toString().split('\n')) {
+        if (!text) continue;
+        const line = JSON.parse(text) as Record<string, unknown>;
+        logs.push(line);
+        for (const w of waiting.filter((w) => w.msg === line.msg)) {
+          waiting.splice(waiting.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
       done();
     },
   });
@@ -79,6 +90,10 @@ export async function startTestSidecar(
     dir,
     ndjson,
     logs,
+    logLine: (msg) => {
+      const written = logs.find((l) => l.msg === msg);
+      return written ? Promise.resolve(written) : new Promise((resolve) => waiting.push({ msg, resolve }));
+    },
     delivered: () =>
       existsSync(ndjson)
         ? readFileSync(ndjson, 'utf8')

@@ -1,0 +1,22 @@
+// Mutation testing of the pure core and the wire codec: `npm run mutate`, not part of `npm test`.
+// Survivors and the score of record: test/MUTANTS.md.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.mutate.config.ts' },
+  mutate: ['src/core/**/*.ts', 'src/wire/**/*.ts'],
+  coverageAnalysis: 'perTest',
+  // the machine is shared: two mutants at a time is plenty
+  concurrency: 2,
+  // a mutant that loops forever is detected by the timeout; generous, as the machine is loaded
+  timeoutMS: 20_000,
+  // reruns only test mutants whose code or covering tests changed; the file is local (gitignored)
+  incremental: true,
+  incrementalFile: 'reports/stryker-incremental.json',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  thresholds: { high: 97, low: 90, break: null },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
