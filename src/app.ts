@@ -20,6 +20,7 @@ import { GrpcSink, type GrpcSinkOptions } from './upstream/grpc-sink.js';
 import { NdjsonFileSink, StdoutSink } from './upstream/ndjson-sink.js';
 import type { Sink } from './upstream/sink.js';
 import { Spool } from './upstream/spool.js';
+import { TokenFile } from './token-file.js';
 
 /** Invalid-stat warnings: at most this many per interval, the rest counted. */
 const INVALID_STAT_LOG_MAX = 10;
@@ -132,6 +133,9 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
     { intervalMs: config.flushIntervalMs, now },
   );
   const grpc = new GrpcServer(service, logger, { address: config.grpcAddr, tokenFile: config.grpcTokenFile });
+  const metricsToken = config.metricsTokenFile
+    ? new TokenFile(config.metricsTokenFile, 'SIDECAR_METRICS_TOKEN_FILE')
+    : undefined;
 
   let ready = false;
   let http: HttpServer | undefined;
@@ -142,6 +146,7 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
       host: config.httpAddr.host,
       port: config.httpAddr.port,
       metrics,
+      ...(metricsToken && { metricsToken }),
       isReady: () => ready,
       logger,
     });

@@ -31,6 +31,8 @@ export interface Config {
   upstreamCertFile?: string;
   upstreamKeyFile?: string;
   grpcTokenFile?: string;
+  /** Bearer token /metrics requires (re-read when the file changes); unset: /metrics is open. */
+  metricsTokenFile?: string;
   nodeId: string;
   analyticsKey: string;
   batchMaxStats: number;
@@ -96,6 +98,13 @@ const upstream: Parser<Upstream> = (raw, name) => {
   throw new ConfigError(`${name}: expected file:PATH, stdout:, grpc://host:port or grpcs://host:port, got "${raw}"`);
 };
 
+export type StartFailure = 'exit' | 'idle';
+
+const startFailure: Parser<StartFailure> = (raw, name) => {
+  if (raw === 'exit' || raw === 'idle') return raw;
+  throw new ConfigError(`${name}: expected exit or idle, got "${raw}"`);
+};
+
 const logLevel: Parser<string> = (raw, name) => {
   if (!LOG_LEVELS.includes(raw))
     throw new ConfigError(`${name}: expected one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
@@ -151,6 +160,22 @@ const SETTINGS = {
     env: 'SIDECAR_GRPC_TOKEN_FILE',
     parse: text,
     help: 'if set, every RPC needs "authorization: Bearer <token>"',
+  },
+  metricsTokenFile: {
+    env: 'SIDECAR_METRICS_TOKEN_FILE',
+    parse: text,
+    help: 'if set, /metrics needs "Authorization: Bearer <token>" (re-read on change; /healthz, /readyz stay open)',
+  },
+  startFailure: {
+    env: 'SIDECAR_START_FAILURE',
+    default: 'exit',
+    parse: startFailure,
+    help: 'exit | idle: on a startup failure exit (2 bad setting, 1 otherwise) or log it and stay up doing nothing',
+  },
+  startedFile: {
+    env: 'SIDECAR_STARTED_FILE',
+    parse: text,
+    help: 'file written once serving, once idle after a startup failure, or 20 s after start (startup probe gate)',
   },
   nodeId: { env: 'SIDECAR_NODE_ID', parse: text, help: 'node stamped on every stat (default: hostname)' },
   analyticsKey: { env: 'SIDECAR_ANALYTICS_KEY', default: '', parse: text, help: 'analytics_key stamped on every stat' },
@@ -273,6 +298,7 @@ export function loadConfig({
   if (p.upstreamCertFile) config.upstreamCertFile = p.upstreamCertFile;
   if (p.upstreamKeyFile) config.upstreamKeyFile = p.upstreamKeyFile;
   if (p.grpcTokenFile) config.grpcTokenFile = p.grpcTokenFile;
+  if (p.metricsTokenFile) config.metricsTokenFile = p.metricsTokenFile;
   if (p.spoolDir) config.spoolDir = p.spoolDir;
   if (limitMb !== undefined) config.memoryLimitBytes = limitMb * 1024 * 1024;
   else if (containerLimit !== undefined) config.memoryLimitBytes = Math.floor(containerLimit * 0.8);
@@ -280,6 +306,46 @@ export function loadConfig({
     throw new ConfigError('SIDECAR_UPSTREAM_CERT_FILE and SIDECAR_UPSTREAM_KEY_FILE must be set together for mTLS');
   }
   return Object.freeze(config);
+}
+
+/** What the entry point needs even when the rest of the configuration is bad (see docs/kubernetes.md "Startup"). */
+export interface StartupSettings {
+  startFailure: StartFailure;
+  startedFile?: string;
+  /** Where an idle sidecar still answers /healthz, if this one setting is valid. */
+  httpAddr?: Address;
+}
+
+/** Reads each startup setting on its own; a missing or bad one falls back to its default. Never throws. */
+export function loadStartupSettings({ env, argv }: Pick<ConfigSources, 'env' | 'argv'>): StartupSettings {
+  const keys = ['startFailure', 'startedFile', 'httpAddr'] as const;
+  const options: Record<string, { type: 'string' }> = {};
+  for (const k of keys) {
+    options[flagName(SETTINGS[k].env)] = { type: 'string' };
+    options[`sidecar-${flagName(SETTINGS[k].env)}`] = { type: 'string' };
+  }
+  let flags: Record<string, unknown> = {};
+  try {
+    flags = parseArgs({ args: argv, options, strict: false, allowPositionals: true }).values;
+  } catch {
+    // a malformed command line: env and defaults only
+  }
+  const read = <T>(s: Setting<T>): T | undefined => {
+    const flag = flagName(s.env);
+    const fromFlag = flags[flag] ?? flags[`sidecar-${flag}`];
+    const raw = typeof fromFlag === 'string' ? fromFlag : (env[s.env] ?? s.default);
+    try {
+      return raw === undefined || raw === '' ? undefined : s.parse(raw, s.env);
+    } catch {
+      return undefined;
+    }
+  };
+  const startup: StartupSettings = { startFailure: read(SETTINGS.startFailure) ?? 'exit' };
+  const startedFile = read(SETTINGS.startedFile);
+  const httpAddr = read(SETTINGS.httpAddr);
+  if (startedFile) startup.startedFile = startedFile;
+  if (httpAddr) startup.httpAddr = httpAddr;
+  return startup;
 }
 
 function positive(ms: number, name: string): number {

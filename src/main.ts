@@ -9,7 +9,10 @@ import { DEV_UPSTREAM_HELP, runDevUpstream } from './cli/dev-upstream.js';
 import { LOADGEN_HELP, runLoadgen } from './cli/loadgen.js';
 import { runSimulate, SIMULATE_HELP } from './cli/simulate.js';
 import { runInjectWebhook } from './inject/cli.js';
-import { ConfigError, configHelp, loadConfig } from './config.js';
+import { ConfigError, configHelp, loadConfig, loadStartupSettings } from './config.js';
+import { startHttpServer } from './observe/http.js';
+import { createLogger } from './observe/json-logger.js';
+import { START_DEADLINE_MS, StartGate } from './observe/start-gate.js';
 
 const HELP = `telemetry-sidecar: coalesces SFU track stats as LiveKit's statsworker does and ships them upstream.
 
@@ -35,14 +38,25 @@ ${DEV_UPSTREAM_HELP}
 const EXIT_USAGE = 2;
 
 async function serve(argv: string[]): Promise<void> {
+  const startup = loadStartupSettings({ env: process.env, argv });
+  const gate = new StartGate(startup.startedFile);
   let sidecar: Sidecar;
   try {
+    await gate.reset();
+    gate.armDeadline(START_DEADLINE_MS, () =>
+      createLogger('warn').warn(
+        { deadlineMs: START_DEADLINE_MS },
+        'not serving yet: opening the start gate so the pod can start without waiting',
+      ),
+    );
     const config = loadConfig({ env: process.env, argv });
     sidecar = await startSidecar(config);
+    await gate.open('serving');
   } catch (err) {
-    const usage = err instanceof ConfigError;
+    const code = err instanceof ConfigError ? EXIT_USAGE : 1;
     process.stderr.write(`telemetry-sidecar: ${(err as Error).message}\n`);
-    process.exit(usage ? EXIT_USAGE : 1);
+    if (startup.startFailure === 'idle') return idle(code, gate, startup.httpAddr);
+    process.exit(code);
   }
   let signalled = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -62,6 +76,36 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/**
+ * SIDECAR_START_FAILURE=idle: after a startup failure, stay up doing nothing rather
+ * than exit, because the kubelet restarts an exited native sidecar and holds the SFU
+ * back while it does. /healthz keeps answering (if the HTTP address can be bound) so
+ * the liveness probe does not restart us either; /readyz says 503. Exits with the
+ * failure's code on SIGTERM/SIGINT.
+ */
+async function idle(
+  code: number,
+  gate: StartGate,
+  httpAddr: { host: string; port: number } | undefined,
+): Promise<void> {
+  const logger = createLogger('info');
+  const http = httpAddr
+    ? await startHttpServer({ host: httpAddr.host, port: httpAddr.port, isReady: () => false }).catch(() => undefined)
+    : undefined;
+  const keepAlive = setInterval(() => undefined, 2 ** 30);
+  const stop = () => {
+    clearInterval(keepAlive);
+    void (http?.close() ?? Promise.resolve()).finally(() => process.exit(code));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await gate.open('start_failed').catch((err: unknown) => logger.error({ err }, 'cannot write the start gate file'));
+  logger.error(
+    { exitCode: code, httpPort: http?.port ?? null },
+    'not started: idling until terminated (SIDECAR_START_FAILURE=idle)',
+  );
 }
 
 /** A subcommand that runs to completion: its failure is one line on stderr and exit code 1. */

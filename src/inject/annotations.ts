@@ -7,6 +7,7 @@ import {
   checkSettings,
   parseCpu,
   parseDuration,
+  parseHttpBind,
   parseImage,
   parseLogLevel,
   parseMemory,
@@ -68,6 +69,12 @@ const OVERRIDES: ReadonlyMap<string, Apply> = new Map<string, Apply>(
     },
     'grpc-token-secret': (s, v, n) => {
       s.grpcTokenSecret = parseSecretName(n, v);
+    },
+    'metrics-token-secret': (s, v, n) => {
+      s.metricsTokenSecret = parseSecretName(n, v);
+    },
+    'http-bind': (s, v, n) => {
+      s.httpBind = parseHttpBind(n, v);
     },
   } satisfies Record<string, Apply>),
 );

@@ -38,11 +38,13 @@ function appendTo(path: string, exists: boolean, values: readonly unknown[]): Js
 
 /**
  * Containers of a pod share one network namespace (and with hostNetwork, the
- * node's), so a port the SFU already declares would make the sidecar crash-loop.
+ * node's), so a TCP port the SFU already declares would keep the sidecar from
+ * binding. Our two ports are TCP; a UDP port of the same number (LiveKit's
+ * 7882/UDP) does not clash.
  */
 function checkConflicts(pod: PodView, s: SidecarSettings, volumeNames: readonly string[]): void {
   for (const p of pod.ports) {
-    if (p.port === s.httpPort || p.port === s.grpcPort) {
+    if (p.protocol === 'TCP' && (p.port === s.httpPort || p.port === s.grpcPort)) {
       throw new PatchConflict(
         'port_conflict',
         `container ${p.container} already uses port ${p.port}; choose another with telemetry-sidecar/http-port or telemetry-sidecar/grpc-port`,

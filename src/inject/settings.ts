@@ -5,6 +5,8 @@
  */
 
 export type InjectMode = 'native' | 'container';
+/** pod-ip: /metrics and the probes on the pod's IP only (status.podIP); all: every interface (0.0.0.0). */
+export type HttpBind = 'pod-ip' | 'all';
 
 export interface ResourceList {
   cpu: string;
@@ -28,6 +30,8 @@ export interface SidecarSettings {
   httpPort: number;
   /** Container port name a PodMonitor selects; unique in the pod, so not the common `metrics`. */
   portName: string;
+  /** Where the HTTP port listens; with hostNetwork, `all` includes the node's public interfaces. */
+  httpBind: HttpBind;
   upstream: string;
   /** Empty: the sidecar's own default. */
   flushInterval: string;
@@ -40,6 +44,11 @@ export interface SidecarSettings {
    * Wanted with hostNetwork, where 127.0.0.1 is shared by the node's host-network pods.
    */
   grpcTokenSecret: string;
+  /** Secret (key `token`) that /metrics scrapes must present as a bearer token; empty: /metrics open. */
+  metricsTokenSecret: string;
+  /** NDJSON file sink rotation (SIDECAR_FILE_MAX_BYTES / _FILES); sized to the data volume, see docs/kubernetes.md. */
+  fileMaxBytes: number;
+  fileMaxFiles: number;
   extraEnv: readonly EnvVar[];
   securityContext: Record<string, unknown>;
 }
@@ -54,12 +63,17 @@ export const BUILTIN_DEFAULTS: SidecarSettings = Object.freeze({
   grpcPort: 50151,
   httpPort: 9464,
   portName: 'sidecar-metrics',
+  httpBind: 'pod-ip',
   upstream: `file:${DATA_MOUNT_PATH}/analytics-stats.ndjson`,
   flushInterval: '',
   logLevel: 'info',
   resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '1', memory: '256Mi' } },
   dataSizeLimit: '1Gi',
   grpcTokenSecret: '',
+  metricsTokenSecret: '',
+  // 128 MiB × (1 live + 3 rotated) = 512 MiB: half the 1Gi volume, the rest for the spool (docs/kubernetes.md).
+  fileMaxBytes: 128 * 1024 * 1024,
+  fileMaxFiles: 3,
   extraEnv: [],
   securityContext: {
     runAsNonRoot: true,
@@ -100,6 +114,16 @@ export function parsePort(setting: string, raw: unknown): number {
     throw new SettingError(setting, `must be a port number 1-65535, got ${JSON.stringify(raw)}`);
   }
   return n;
+}
+
+export function parseHttpBind(setting: string, raw: unknown): HttpBind {
+  if (raw === 'pod-ip' || raw === 'all') return raw;
+  throw new SettingError(setting, `must be "pod-ip" or "all", got ${JSON.stringify(raw)}`);
+}
+
+function parseCount(setting: string, raw: unknown, min: number): number {
+  if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= min) return raw;
+  throw new SettingError(setting, `must be a whole number >= ${min}, got ${JSON.stringify(raw)}`);
 }
 
 export function parseMode(setting: string, raw: unknown): InjectMode {
@@ -313,6 +337,18 @@ export function parseDefaults(raw: unknown, file: string): SidecarSettings {
         break;
       case 'grpcTokenSecret':
         s.grpcTokenSecret = parseSecretName(at(key), value);
+        break;
+      case 'metricsTokenSecret':
+        s.metricsTokenSecret = parseSecretName(at(key), value);
+        break;
+      case 'httpBind':
+        s.httpBind = parseHttpBind(at(key), value);
+        break;
+      case 'fileMaxBytes':
+        s.fileMaxBytes = parseCount(at(key), value, 1);
+        break;
+      case 'fileMaxFiles':
+        s.fileMaxFiles = parseCount(at(key), value, 0);
         break;
       case 'extraEnv':
         s.extraEnv = parseEnv(at(key), value);

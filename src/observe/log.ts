@@ -2,35 +2,13 @@
  * Structured JSON logs (pino), worker fields named as LiveKit logs them, and
  * a rate limiter so a flood of bad input cannot flood the log.
  */
-import { pino, type DestinationStream, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { TrackStatInput } from '../core/registry.js';
 import type { WorkerInfo } from '../core/worker.js';
 import { StreamType } from '../core/analytics.js';
 
 export type { Logger } from 'pino';
-
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export function isLogLevel(level: string): level is LogLevel {
-  return (LOG_LEVELS as readonly string[]).includes(level);
-}
-
-/**
- * One JSON object per line: `level` as its name (not pino's number, which log
- * pipelines would have to map), `time` as an ISO string, `msg`.
- * Writes to stdout synchronously unless given a destination.
- */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
-  if (!isLogLevel(level)) throw new Error(`log level must be one of ${LOG_LEVELS.join(', ')}; got "${level}"`);
-  const options = {
-    level,
-    base: { service: 'telemetry-sidecar' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label: string) => ({ level: label }) },
-  };
-  return destination ? pino(options, destination) : pino(options);
-}
+export { createLogger, isLogLevel, type LogLevel } from './json-logger.js';
 
 /** A worker's identity and state under LiveKit's logger field names. */
 export interface WorkerLogFields {

@@ -9,6 +9,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { StreamType } from '../core/analytics.js';
+import { RegistryExposition, type Exposition } from './exposition.js';
 import type { RegistryCounts, TrackStatInput } from '../core/registry.js';
 import { isValid } from '../core/validity.js';
 
@@ -71,8 +72,7 @@ export class SidecarMetrics {
 
   /** One accumulator per (direction, normalised country); bounded by normaliseCountry. */
   private readonly traffic = { incoming: new Map<string, TrafficCell>(), outgoing: new Map<string, TrafficCell>() };
-  /** Scrapes run one at a time: an OpenMetrics render renames counters while it runs (see render). */
-  private rendering: Promise<unknown> = Promise.resolve();
+  private readonly exposition = new RegistryExposition(this.registry);
 
   constructor(opts: SidecarMetricsOptions = {}) {
     const registers = [this.registry];
@@ -239,26 +239,8 @@ export class SidecarMetrics {
    * The scrape body: OpenMetrics 1.0 when `accept` (an HTTP Accept header)
    * prefers `application/openmetrics-text`, else Prometheus text 0.0.4.
    */
-  async metricsText(accept?: string): Promise<{ contentType: string; body: string }> {
-    const run = this.rendering.then(() => this.render(prefersOpenMetrics(accept)));
-    this.rendering = run.catch(() => undefined);
-    return run;
-  }
-
-  private async render(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
-    if (!openMetrics) return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: await this.registry.metrics() };
-    // prom-client strips `_total` from counter names in place for OpenMetrics and
-    // never puts it back; restore the names so the next text scrape keeps them.
-    const metrics = this.registry.getMetricsAsArray();
-    const names = metrics.map((m) => m.name);
-    const openRegistry = this.registry as unknown as Registry<typeof Registry.OPENMETRICS_CONTENT_TYPE>;
-    openRegistry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-    try {
-      return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: await this.registry.metrics() };
-    } finally {
-      this.registry.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
-      metrics.forEach((m, i) => (m.name = names[i] ?? m.name));
-    }
+  metricsText(accept?: string): Promise<Exposition> {
+    return this.exposition.metricsText(accept);
   }
 
   private registerTraffic(registers: Registry[]): void {
@@ -426,25 +408,4 @@ export function normaliseCountry(country: string): string {
 function isAsciiLetter(code: number): boolean {
   const upper = code & ~0x20; // fold a-z onto A-Z
   return upper >= 0x41 && upper <= 0x5a;
-}
-
-/**
- * True when the Accept header ranks `application/openmetrics-text` at least as
- * high as any Prometheus text alternative (Prometheus sends it first with q=1).
- */
-export function prefersOpenMetrics(accept: string | undefined): boolean {
-  if (!accept) return false;
-  let openQ = 0;
-  let textQ = 0;
-  for (const part of accept.split(',')) {
-    const [type = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
-    let q = 1;
-    for (const p of params) {
-      if (p.startsWith('q=')) q = Number(p.slice(2));
-    }
-    if (!(q > 0)) continue;
-    if (type === 'application/openmetrics-text') openQ = Math.max(openQ, q);
-    else if (type === 'text/plain' || type === '*/*' || type === 'text/*') textQ = Math.max(textQ, q);
-  }
-  return openQ > 0 && openQ >= textQ;
 }

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StreamType, type AnalyticsStream } from '../../src/core/analytics.js';
 import { WorkerRegistry, type TrackStatInput } from '../../src/core/registry.js';
 import { startHttpServer, type HttpServer } from '../../src/observe/http.js';
-import { normaliseCountry, prefersOpenMetrics, SidecarMetrics } from '../../src/observe/metrics.js';
+import { prefersOpenMetrics } from '../../src/observe/exposition.js';
+import { normaliseCountry, SidecarMetrics } from '../../src/observe/metrics.js';
 import { sample, stream } from '../helpers/stats.js';
 import { httpGet, Scrape, scrape } from './scrape.js';
 

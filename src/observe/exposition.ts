@@ -1,0 +1,61 @@
+/**
+ * Serving a prom-client registry over HTTP: Prometheus text 0.0.4, or
+ * OpenMetrics 1.0 when the scraper prefers it. Shared by the sidecar and the
+ * injection webhook, so it imports nothing but prom-client.
+ */
+import { Registry } from 'prom-client';
+
+export interface Exposition {
+  contentType: string;
+  body: string;
+}
+
+/**
+ * True when the Accept header ranks `application/openmetrics-text` at least as
+ * high as any Prometheus text alternative (Prometheus sends it first with q=1).
+ */
+export function prefersOpenMetrics(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let openQ = 0;
+  let textQ = 0;
+  for (const part of accept.split(',')) {
+    const [type = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    let q = 1;
+    for (const p of params) {
+      if (p.startsWith('q=')) q = Number(p.slice(2));
+    }
+    if (!(q > 0)) continue;
+    if (type === 'application/openmetrics-text') openQ = Math.max(openQ, q);
+    else if (type === 'text/plain' || type === '*/*' || type === 'text/*') textQ = Math.max(textQ, q);
+  }
+  return openQ > 0 && openQ >= textQ;
+}
+
+/** Renders one registry per scrape, one scrape at a time (an OpenMetrics render renames counters while it runs). */
+export class RegistryExposition {
+  private rendering: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly registry: Registry) {}
+
+  metricsText(accept?: string): Promise<Exposition> {
+    const run = this.rendering.then(() => this.render(prefersOpenMetrics(accept)));
+    this.rendering = run.catch(() => undefined);
+    return run;
+  }
+
+  private async render(openMetrics: boolean): Promise<Exposition> {
+    if (!openMetrics) return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: await this.registry.metrics() };
+    // prom-client strips `_total` from counter names in place for OpenMetrics and
+    // never puts it back; restore the names so the next text scrape keeps them.
+    const metrics = this.registry.getMetricsAsArray();
+    const names = metrics.map((m) => m.name);
+    const openRegistry = this.registry as unknown as Registry<typeof Registry.OPENMETRICS_CONTENT_TYPE>;
+    openRegistry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    try {
+      return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: await this.registry.metrics() };
+    } finally {
+      this.registry.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
+      metrics.forEach((m, i) => (m.name = names[i] ?? m.name));
+    }
+  }
+}
