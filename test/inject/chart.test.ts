@@ -30,8 +30,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHART = join(ROOT, 'helm/telemetry-sidecar');
 const LIB = join(ROOT, 'helm/telemetry-sidecar-lib');
 const KUBE_VERSIONS = ['1.28.0', '1.29.0', '1.30.0', '1.31.0', '1.32.0'];
-/** Helm's longest release name. */
-const LONG_RELEASE = 'a'.repeat(20) + '-livekit-telemetry-sidecar-prod';
+/** Helm's longest release name (53); without the chart's name in it, so names get the chart's name appended. */
+const LONG_RELEASE = 'livekit-media-production-europe-west1-cluster-blue-01';
 
 interface K8sObject {
   apiVersion: string;
@@ -284,6 +284,7 @@ describe('helm template over the values matrix', () => {
   });
 
   it('keeps every name valid with a 53-character release name', () => {
+    expect(LONG_RELEASE).toHaveLength(53);
     for (const cell of ['a 53-character release name', 'a 53-character release name, generated TLS']) {
       const objects = objectsOf(cell);
       const service = one(objects, 'Service');
