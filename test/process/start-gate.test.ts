@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadStartupSettings } from '../../src/config.js';
 import { StartGate } from '../../src/observe/start-gate.js';
 import { spawnMain, spawnSidecar } from '../helpers/process.js';
 
@@ -107,5 +108,32 @@ describe('the start gate file', () => {
     await deadline;
     await gate.open('serving'); // the deadline's own write has started; a later open changes nothing
     expect(readFileSync(started, 'utf8')).toBe('deadline\n');
+  });
+});
+
+describe('loadStartupSettings', () => {
+  it('reads each startup setting on its own, so one bad setting elsewhere does not hide them', () => {
+    const env = {
+      SIDECAR_START_FAILURE: 'idle',
+      SIDECAR_STARTED_FILE: '/data/started',
+      SIDECAR_HTTP_ADDR: '[10.0.0.7]:9464',
+      SIDECAR_FLUSH_INTERVAL: 'never',
+    };
+    expect(loadStartupSettings({ env, argv: ['--unknown-flag', 'x'] })).toEqual({
+      startFailure: 'idle',
+      startedFile: '/data/started',
+      httpAddr: { host: '10.0.0.7', port: 9464 },
+    });
+  });
+
+  it('falls back to exit, no gate and no HTTP when those settings are missing or bad; a flag wins over env', () => {
+    expect(
+      loadStartupSettings({ env: { SIDECAR_START_FAILURE: 'maybe', SIDECAR_HTTP_ADDR: 'nowhere' }, argv: [] }),
+    ).toEqual({
+      startFailure: 'exit',
+    });
+    expect(
+      loadStartupSettings({ env: { SIDECAR_START_FAILURE: 'exit' }, argv: ['--start-failure', 'idle'] }).startFailure,
+    ).toBe('idle');
   });
 });
