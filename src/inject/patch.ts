@@ -6,6 +6,7 @@
 import { INJECTED_LABEL } from './annotations.js';
 import type { PodView } from './pod.js';
 import type { SidecarSettings } from './settings.js';
+import { diskBudgetProblem } from './disk-budget.js';
 import { renderSidecarContainer, renderSidecarVolumes } from './sidecar-container.js';
 
 export interface JsonPatchOp {
@@ -17,7 +18,7 @@ export interface JsonPatchOp {
 /** The pod cannot take the sidecar as configured; it is admitted unchanged. */
 export class PatchConflict extends Error {
   constructor(
-    readonly reason: 'port_conflict' | 'volume_conflict',
+    readonly reason: 'port_conflict' | 'volume_conflict' | 'disk_budget',
     message: string,
   ) {
     super(message);
@@ -59,6 +60,8 @@ function checkConflicts(pod: PodView, s: SidecarSettings, volumeNames: readonly 
       throw new PatchConflict('volume_conflict', `the pod already has a volume named ${name}`);
     }
   }
+  const disk = diskBudgetProblem(s);
+  if (disk !== undefined) throw new PatchConflict('disk_budget', disk);
 }
 
 /** Throws `PatchConflict` when the sidecar would clash with the pod. */

@@ -170,6 +170,51 @@ describe('modes', () => {
   });
 });
 
+describe('the data volume', () => {
+  const GiB = 2 ** 30;
+
+  it('keeps the injected NDJSON files and a default spool within 3/4 of the 1Gi volume', async () => {
+    const h = await startTestWebhook(pki, pki.issue('disk-ok'), {
+      ...BUILTIN_DEFAULTS,
+      extraEnv: [{ name: 'SIDECAR_SPOOL_DIR', value: '/data/spool' }],
+    });
+    try {
+      const { patched } = await admit(livekitPod(), h);
+      const env = envOf(sidecarIn(patched?.spec.initContainers));
+      const files = Number(env.SIDECAR_FILE_MAX_BYTES) * (1 + Number(env.SIDECAR_FILE_MAX_FILES));
+      expect(files).toBe(512 * 2 ** 20);
+      expect(files + 256 * 2 ** 20).toBeLessThanOrEqual(0.75 * GiB);
+      expect(patched?.spec.volumes?.[0]).toEqual({ name: 'telemetry-sidecar-data', emptyDir: { sizeLimit: '1Gi' } });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('admits unchanged, with a warning, a pod whose sidecar could fill its data volume', async () => {
+    const h = await startTestWebhook(pki, pki.issue('disk-full'), {
+      ...BUILTIN_DEFAULTS,
+      fileMaxBytes: 256 * 2 ** 20,
+      extraEnv: [{ name: 'SIDECAR_SPOOL_DIR', value: '/data/spool' }],
+    });
+    try {
+      const { patched, warnings } = await admit(livekitPod(), h);
+      expect(patched).toBeNull();
+      expect(warnings).toEqual([
+        'telemetry-sidecar not injected: the sidecar could write 1024 MiB of NDJSON files + 256 MiB of spool to /data, more than 768 MiB (3/4 of dataSizeLimit 1Gi); the kubelet would evict the pod',
+      ]);
+      expect(await h.metrics.count('failed', 'disk_budget')).toBe(1);
+      // A gRPC upstream writes no NDJSON files, so the same defaults fit.
+      const grpc = await admit(
+        livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/upstream': 'grpc://a:1' }),
+        h,
+      );
+      expect(grpc.patched).not.toBeNull();
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('idempotence', () => {
   it('does not patch a pod it already injected (sidecar in initContainers)', async () => {
     const first = await admit(livekitPod());
