@@ -52,6 +52,7 @@ async function serve(argv: string[]): Promise<void> {
     const config = loadConfig({ env: process.env, argv });
     sidecar = await startSidecar(config);
     await gate.open('serving');
+    if (startup.startedFile) sidecar.logger.info({ file: startup.startedFile }, 'start gate opened');
   } catch (err) {
     const code = err instanceof ConfigError ? EXIT_USAGE : 1;
     process.stderr.write(`telemetry-sidecar: ${(err as Error).message}\n`);

@@ -424,7 +424,7 @@ describe('a parent chart that depends on ours', () => {
         dependencies: [
           {
             name: 'telemetry-sidecar',
-            version: '0.1.0',
+            version: '0.2.0',
             repository: 'file://vendor/telemetry-sidecar',
             condition: 'telemetry-sidecar.enabled',
           },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadStartupSettings } from '../../src/config.js';
 import { StartGate } from '../../src/observe/start-gate.js';
-import { spawnMain, spawnSidecar } from '../helpers/process.js';
+import { spawnMain } from '../helpers/process.js';
 
 let dir: string;
 let busy: Server | undefined;
@@ -88,10 +88,15 @@ describe('the start gate file', () => {
   it('says "serving" once the sidecar serves, after removing one left by an earlier run', async () => {
     const started = join(dir, 'started');
     await new StartGate(started).open('start_failed');
-    const sidecar = await spawnSidecar(dir, { SIDECAR_START_FAILURE: 'idle', SIDECAR_STARTED_FILE: started });
+    const p = spawnMain(['--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0'], {
+      SIDECAR_START_FAILURE: 'idle',
+      SIDECAR_STARTED_FILE: started,
+      SIDECAR_UPSTREAM: `file:${join(dir, 'stats.ndjson')}`,
+    });
+    await p.line(/"start gate opened"/);
     expect(readFileSync(started, 'utf8')).toBe('serving\n');
-    sidecar.child.kill('SIGTERM');
-    expect(await sidecar.exited).toBe(0);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
   });
 
   it('is not written, and the process exits 2, with the default SIDECAR_START_FAILURE=exit', async () => {
