@@ -51,8 +51,6 @@ async function serve(argv: string[]): Promise<void> {
     );
     const config = loadConfig({ env: process.env, argv });
     sidecar = await startSidecar(config);
-    await gate.open('serving');
-    if (startup.startedFile) sidecar.logger.info({ file: startup.startedFile }, 'start gate opened');
   } catch (err) {
     const code = err instanceof ConfigError ? EXIT_USAGE : 1;
     process.stderr.write(`telemetry-sidecar: ${(err as Error).message}\n`);
@@ -77,6 +75,13 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // After the signal handlers: whoever waits for the gate may stop us at once.
+  if (startup.startedFile) {
+    await gate.open('serving').then(
+      () => sidecar.logger.info({ file: startup.startedFile }, 'start gate opened'),
+      (err: unknown) => sidecar.logger.error({ err }, 'cannot write the start gate file; the startup probe will fail'),
+    );
+  }
 }
 
 /**
