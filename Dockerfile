@@ -1,12 +1,14 @@
 # syntax=docker/dockerfile:1
 # telemetry-sidecar: the sidecar itself and, as `inject-webhook`, its Kubernetes injector.
-# Node 24 is the Active LTS line; the code runs on Node >= 20.11 (package.json engines).
+# Node 24 (LTS) is the supported line and what CI runs the whole suite on (.ci/run
+# installs the same major from the npm registry). package.json engines allows >= 20.15,
+# the first Node 20 with zlib.crc32 (the spool's checksum); CI runs it there too.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- build: all deps, compile TypeScript to dist/ ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 # --ignore-scripts: `prepare` would build before the sources are copied.
 RUN npm ci --ignore-scripts
 COPY . .
@@ -18,7 +20,7 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     SIDECAR_UPSTREAM=file:/data/analytics-stats.ndjson
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force && rm -rf /root/.npm \
     && mkdir -p /data && chown 1000:1000 /data
 COPY --from=build /app/dist ./dist

@@ -21,12 +21,13 @@ import { GrpcServer } from './service/server.js';
 import { SidecarService } from './service/sidecar.js';
 import { formatAddress, SettingError, type Address } from './settings/index.js';
 import { Backoff } from './upstream/backoff.js';
-import { BatchIds } from './upstream/batch-id.js';
+import { BatchIds, randomBase62 } from './upstream/batch-id.js';
 import { Delivery, type DeliveryOptions } from './upstream/delivery.js';
 import { GrpcSink, type GrpcSinkOptions } from './upstream/grpc-sink.js';
 import { NdjsonFileSink, StdoutSink } from './upstream/ndjson-sink.js';
 import type { Sink } from './upstream/sink.js';
 import { Spool, SpoolDirError, type SpoolOpenResult } from './upstream/spool.js';
+import { TokenFile } from './token-file.js';
 
 /** Invalid-stat warnings: at most this many per interval, the rest counted. */
 const INVALID_STAT_LOG_MAX = 10;
@@ -203,7 +204,7 @@ function schedule(
 ): FlushScheduler {
   return new FlushScheduler(
     registry,
-    new StatStamper(config.nodeId, config.analyticsKey),
+    new StatStamper(config.nodeId, config.analyticsKey, randomBase62(12)),
     delivery,
     {
       observeFlush: (seconds, emitted, reaped) => metrics.observeFlush(seconds, emitted, reaped),
@@ -252,6 +253,9 @@ interface Serving {
 
 /** Binds gRPC, then HTTP; a port that cannot be bound is a setting to change (exit code 2). */
 async function serve(config: Readonly<Config>, { metrics, logger }: Observed, { grpc }: Served): Promise<Serving> {
+  const metricsToken = config.metricsTokenFile
+    ? new TokenFile(config.metricsTokenFile, settingName(config, 'metricsTokenFile'))
+    : undefined;
   const grpcPort = await grpc.start().catch((err: unknown) => {
     throw listenError(settingName(config, 'grpcAddr'), config.grpcAddr, err);
   });
@@ -261,6 +265,7 @@ async function serve(config: Readonly<Config>, { metrics, logger }: Observed, { 
       host: config.httpAddr.host,
       port: config.httpAddr.port,
       metrics,
+      ...(metricsToken && { metricsToken }),
       isReady: () => state.ready,
       logger,
     });

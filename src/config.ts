@@ -21,6 +21,7 @@ import {
   loadSettings,
   LOG_LEVELS,
   logLevel,
+  oneOf,
   path,
   positiveDuration,
   positiveInt,
@@ -37,6 +38,10 @@ export type { Address, Upstream };
 /** The one settings error (src/settings), under the name callers of loadConfig know. */
 export { SettingError as ConfigError };
 
+/** On a startup failure: exit (2 for a bad setting, 1 otherwise), or log it and idle (docs/kubernetes.md "Startup"). */
+const START_FAILURES = ['exit', 'idle'] as const;
+export type StartFailure = (typeof START_FAILURES)[number];
+
 export interface Config {
   grpcAddr: Address;
   httpAddr: Address;
@@ -52,6 +57,8 @@ export interface Config {
   upstreamCertFile?: string;
   upstreamKeyFile?: string;
   grpcTokenFile?: string;
+  /** Bearer token /metrics requires (re-read when the file changes); unset: /metrics is open. */
+  metricsTokenFile?: string;
   nodeId: string;
   analyticsKey: string;
   batchMaxStats: number;
@@ -124,6 +131,22 @@ const SETTINGS = {
     env: 'SIDECAR_GRPC_TOKEN_FILE',
     parse: path,
     help: 'if set, every RPC needs "authorization: Bearer <token>"',
+  },
+  metricsTokenFile: {
+    env: 'SIDECAR_METRICS_TOKEN_FILE',
+    parse: path,
+    help: 'if set, /metrics needs "Authorization: Bearer <token>" (re-read on change; /healthz, /readyz stay open)',
+  },
+  startFailure: {
+    env: 'SIDECAR_START_FAILURE',
+    default: 'exit',
+    parse: oneOf(START_FAILURES),
+    help: 'exit | idle: on a startup failure exit (2 bad setting, 1 otherwise) or log it and stay up doing nothing',
+  },
+  startedFile: {
+    env: 'SIDECAR_STARTED_FILE',
+    parse: path,
+    help: 'file written once serving, once idle after a startup failure, or 20 s after start (startup probe gate)',
   },
   nodeId: { env: 'SIDECAR_NODE_ID', parse: text, help: 'node stamped on every stat (default: hostname)' },
   analyticsKey: { env: 'SIDECAR_ANALYTICS_KEY', default: '', parse: text, help: 'analytics_key stamped on every stat' },
@@ -254,6 +277,7 @@ export function loadConfig({
   if (p.upstreamCertFile) config.upstreamCertFile = p.upstreamCertFile;
   if (p.upstreamKeyFile) config.upstreamKeyFile = p.upstreamKeyFile;
   if (p.grpcTokenFile) config.grpcTokenFile = p.grpcTokenFile;
+  if (p.metricsTokenFile) config.metricsTokenFile = p.metricsTokenFile;
   if (p.spoolDir) config.spoolDir = p.spoolDir;
   const limitMb = p.memoryLimitMb;
   const containerLimit = limitMb === undefined ? memoryLimitBytes() : undefined;
@@ -276,6 +300,32 @@ export function settingName(config: Readonly<Config>, key: SettingKey): string {
   return NAMES.get(config)?.[key] ?? SETTINGS[key].env;
 }
 
+/** What the entry point needs even when the rest of the configuration is bad (see docs/kubernetes.md "Startup"). */
+export interface StartupSettings {
+  startFailure: StartFailure;
+  startedFile?: string;
+  /** Where an idle sidecar still answers /healthz, if this one setting is valid. */
+  httpAddr?: Address;
+}
+
+/** Reads each startup setting on its own; a missing or bad one falls back to its default. Never throws. */
+export function loadStartupSettings({ env, argv }: Pick<ConfigSources, 'env' | 'argv'>): StartupSettings {
+  // one setting at a time, unknown flags ignored: another bad setting must not hide these
+  const read = <T>(setting: Setting<T>): T | undefined => {
+    try {
+      return loadSettings({ setting }, { env, argv }, { ...TABLE_OPTIONS, lenient: true }).values.setting as T;
+    } catch {
+      return undefined;
+    }
+  };
+  const startup: StartupSettings = { startFailure: read(SETTINGS.startFailure) ?? 'exit' };
+  const startedFile = read(SETTINGS.startedFile);
+  const httpAddr = read(SETTINGS.httpAddr);
+  if (startedFile) startup.startedFile = startedFile;
+  if (httpAddr) startup.httpAddr = httpAddr;
+  return startup;
+}
+
 /**
  * Checks the files the config names before anything starts: tokens readable
  * and non-empty, PEM files parseable, the client key matching its certificate,
@@ -285,6 +335,7 @@ export function checkConfigFiles(config: Readonly<Config>): void {
   const name = (key: SettingKey) => settingName(config, key);
   if (config.upstream.kind === 'file') checkAppendableFile(name('upstream'), config.upstream.path);
   if (config.grpcTokenFile) checkTokenFile(name('grpcTokenFile'), config.grpcTokenFile);
+  if (config.metricsTokenFile) checkTokenFile(name('metricsTokenFile'), config.metricsTokenFile);
   if (config.upstreamTokenFile) checkTokenFile(name('upstreamTokenFile'), config.upstreamTokenFile);
   if (config.upstreamCaFile) checkCertificates(name('upstreamCaFile'), config.upstreamCaFile);
   if (config.upstreamCertFile && config.upstreamKeyFile) {

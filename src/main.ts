@@ -6,7 +6,8 @@
  * line naming the setting, exit code 2 (docs/configuration.md).
  */
 import type { Sidecar } from './app.js';
-import { checkConfigFiles, configHelp, loadConfig } from './config.js';
+import { checkConfigFiles, configHelp, loadConfig, loadStartupSettings } from './config.js';
+import { START_DEADLINE_MS, StartGate } from './observe/start-gate.js';
 import { SettingError } from './settings/errors.js';
 
 // The commands load lazily: a bad setting is reported before grpc-js, protobufs and pino's
@@ -49,15 +50,28 @@ const EXIT_USAGE = 2;
 const exitCodeOf = (err: unknown) => (err instanceof SettingError ? EXIT_USAGE : 1);
 
 async function serve(argv: string[]): Promise<void> {
+  const startup = loadStartupSettings({ env: process.env, argv });
+  const gate = new StartGate(startup.startedFile);
   let sidecar: Sidecar;
   try {
+    await gate.reset();
+    gate.armDeadline(START_DEADLINE_MS, () =>
+      void import('./observe/json-logger.js').then(({ createLogger }) =>
+        createLogger('warn').warn(
+          { deadlineMs: START_DEADLINE_MS },
+          'not serving yet: opening the start gate so the pod can start without waiting',
+        ),
+      ),
+    );
     const config = loadConfig({ env: process.env, argv });
     checkConfigFiles(config);
     const { startSidecar } = await import('./app.js');
     sidecar = await startSidecar(config);
   } catch (err) {
+    const code = exitCodeOf(err);
     process.stderr.write(`telemetry-sidecar: ${(err as Error).message}\n`);
-    process.exit(exitCodeOf(err));
+    if (startup.startFailure === 'idle') return idle(code, gate, startup.httpAddr);
+    process.exit(code);
   }
   let signalled = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -77,6 +91,47 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // After the signal handlers: whoever waits for the gate may stop us at once.
+  if (startup.startedFile) {
+    await gate.open('serving').then(
+      () => sidecar.logger.info({ file: startup.startedFile }, 'start gate opened'),
+      (err: unknown) => sidecar.logger.error({ err }, 'cannot write the start gate file; the startup probe will fail'),
+    );
+  }
+}
+
+/**
+ * SIDECAR_START_FAILURE=idle: after a startup failure, stay up doing nothing rather
+ * than exit, because the kubelet restarts an exited native sidecar and holds the SFU
+ * back while it does. /healthz keeps answering (if the HTTP address can be bound) so
+ * the liveness probe does not restart us either; /readyz says 503. Exits with the
+ * failure's code on SIGTERM/SIGINT.
+ */
+async function idle(
+  code: number,
+  gate: StartGate,
+  httpAddr: { host: string; port: number } | undefined,
+): Promise<void> {
+  const [{ createLogger }, { startHttpServer }] = await Promise.all([
+    import('./observe/json-logger.js'),
+    import('./observe/http.js'),
+  ]);
+  const logger = createLogger('info');
+  const http = httpAddr
+    ? await startHttpServer({ host: httpAddr.host, port: httpAddr.port, isReady: () => false }).catch(() => undefined)
+    : undefined;
+  const keepAlive = setInterval(() => undefined, 2 ** 30);
+  const stop = () => {
+    clearInterval(keepAlive);
+    void (http?.close() ?? Promise.resolve()).finally(() => process.exit(code));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await gate.open('start_failed').catch((err: unknown) => logger.error({ err }, 'cannot write the start gate file'));
+  logger.error(
+    { exitCode: code, httpPort: http?.port ?? null },
+    'not started: idling until terminated (SIDECAR_START_FAILURE=idle)',
+  );
 }
 
 /** A subcommand that runs to completion: its failure is one line on stderr, exit code 2 for a bad option, else 1. */

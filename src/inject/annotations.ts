@@ -8,6 +8,7 @@ import {
   isUnset,
   parseCpu,
   parseDuration,
+  parseHttpBind,
   parseImage,
   parseLogLevel,
   parseMemory,
@@ -70,6 +71,12 @@ const OVERRIDES: ReadonlyMap<string, Apply> = new Map<string, Apply>(
     'grpc-token-secret': (s, v, n) => {
       s.grpcTokenSecret = parseSecretName(n, v);
     },
+    'metrics-token-secret': (s, v, n) => {
+      s.metricsTokenSecret = parseSecretName(n, v);
+    },
+    'http-bind': (s, v, n) => {
+      s.httpBind = parseHttpBind(n, v);
+    },
   } satisfies Record<string, Apply>),
 );
 
@@ -84,6 +91,13 @@ const CHECKED_ANNOTATIONS: Readonly<Record<CheckedKey, string>> = {
 export const OVERRIDE_ANNOTATIONS: readonly string[] = [...OVERRIDES.keys()].map((k) => PREFIX + k);
 
 const TRUE = /^true$/i;
+/**
+ * Unicode White_Space, what CEL's trim() (cel-go strings extension) removes, so the
+ * chart's matchConditions and this function agree on every value. JS trim() differs
+ * (it keeps U+0085 and removes U+FEFF).
+ */
+const EDGE_SPACE =
+  /^[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
 
 /** The annotation decides when present (so `"false"` opts a labelled pod out); otherwise the label. */
 export function wantsInjection(
@@ -91,7 +105,7 @@ export function wantsInjection(
   labels: Readonly<Record<string, string>>,
 ): boolean {
   const a = annotations[INJECT_KEY];
-  if (a !== undefined) return TRUE.test(a.trim());
+  if (a !== undefined) return TRUE.test(a.replace(EDGE_SPACE, ''));
   const l = labels[INJECT_KEY];
   return l !== undefined && TRUE.test(l);
 }

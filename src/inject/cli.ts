@@ -1,10 +1,10 @@
 /**
- * `telemetry-sidecar inject-webhook`: wires config, logger, counters and the
+ * `telemetry-sidecar inject-webhook`: wires config, logger, metrics and the
  * HTTPS server, and runs until SIGTERM/SIGINT.
  */
-import { pino } from 'pino';
+import { createLogger } from '../observe/json-logger.js';
 import { checkWebhookFiles, ConfigError, loadWebhookConfig, optionName, USAGE, type WebhookConfig } from './config.js';
-import { InjectCounters } from './counters.js';
+import { InjectMetrics } from './metrics.js';
 import { startWebhookServer } from './server.js';
 
 /**
@@ -28,14 +28,14 @@ export async function runInjectWebhook(argv: string[], env: NodeJS.ProcessEnv): 
     return;
   }
   const config = loaded.config;
-  const logger = pino({ name: 'inject-webhook', level: config.logLevel });
+  const logger = createLogger(config.logLevel, undefined, 'inject-webhook');
   const server = await startWebhookServer({
     host: config.listenHost,
     port: config.listenPort,
     tlsCertFile: config.tlsCertFile,
     tlsKeyFile: config.tlsKeyFile,
     certReloadIntervalMs: config.certReloadIntervalMs,
-    deps: { defaults: config.defaults, logger, counters: new InjectCounters() },
+    deps: { defaults: config.defaults, logger, metrics: new InjectMetrics() },
   }).catch(listenFailed(config));
   if (server === undefined) return;
   logger.info(

@@ -17,7 +17,7 @@ export type Mutation =
   | { result: 'skipped'; reason: 'not_requested' | 'already_injected'; pod: string; detail: string }
   | {
       result: 'failed';
-      reason: 'bad_object' | 'invalid_annotation' | 'port_conflict' | 'volume_conflict';
+      reason: 'bad_object' | 'invalid_annotation' | 'port_conflict' | 'volume_conflict' | 'disk_budget';
       pod: string;
       detail: string;
     };

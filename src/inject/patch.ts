@@ -6,6 +6,7 @@
 import { INJECTED_LABEL } from './annotations.js';
 import type { PodView } from './pod.js';
 import type { SidecarSettings } from './settings.js';
+import { diskBudgetProblem } from './disk-budget.js';
 import { renderSidecarContainer, renderSidecarVolumes } from './sidecar-container.js';
 
 export interface JsonPatchOp {
@@ -17,7 +18,7 @@ export interface JsonPatchOp {
 /** The pod cannot take the sidecar as configured; it is admitted unchanged. */
 export class PatchConflict extends Error {
   constructor(
-    readonly reason: 'port_conflict' | 'volume_conflict',
+    readonly reason: 'port_conflict' | 'volume_conflict' | 'disk_budget',
     message: string,
   ) {
     super(message);
@@ -38,11 +39,13 @@ function appendTo(path: string, exists: boolean, values: readonly unknown[]): Js
 
 /**
  * Containers of a pod share one network namespace (and with hostNetwork, the
- * node's), so a port the SFU already declares would make the sidecar crash-loop.
+ * node's), so a TCP port the SFU already declares would keep the sidecar from
+ * binding. Our two ports are TCP; a UDP port of the same number (LiveKit's
+ * 7882/UDP) does not clash.
  */
 function checkConflicts(pod: PodView, s: SidecarSettings, volumeNames: readonly string[]): void {
   for (const p of pod.ports) {
-    if (p.port === s.httpPort || p.port === s.grpcPort) {
+    if (p.protocol === 'TCP' && (p.port === s.httpPort || p.port === s.grpcPort)) {
       throw new PatchConflict(
         'port_conflict',
         `container ${p.container} already uses port ${p.port}; choose another with telemetry-sidecar/http-port or telemetry-sidecar/grpc-port`,
@@ -57,6 +60,8 @@ function checkConflicts(pod: PodView, s: SidecarSettings, volumeNames: readonly 
       throw new PatchConflict('volume_conflict', `the pod already has a volume named ${name}`);
     }
   }
+  const disk = diskBudgetProblem(s);
+  if (disk !== undefined) throw new PatchConflict('disk_budget', disk);
 }
 
 /** Throws `PatchConflict` when the sidecar would clash with the pod. */

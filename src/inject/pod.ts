@@ -8,6 +8,8 @@ export interface PodPort {
   container: string;
   name?: string;
   port: number;
+  /** TCP, UDP or SCTP; Kubernetes' default is TCP. */
+  protocol: string;
 }
 
 export interface PodView {
@@ -67,7 +69,11 @@ function portsOf(container: string, raw: unknown, where: string): PodPort[] {
     if (!isRecord(p) || typeof p.containerPort !== 'number') {
       throw new PodShapeError(`${where}[${i}] has no numeric containerPort`);
     }
-    const port: PodPort = { container, port: p.containerPort };
+    const port: PodPort = {
+      container,
+      port: p.containerPort,
+      protocol: typeof p.protocol === 'string' ? p.protocol : 'TCP',
+    };
     if (typeof p.name === 'string') port.name = p.name;
     return [port];
   });

@@ -5,7 +5,7 @@
  * Only a body that is not a review at all gets an HTTP error, because
  * there is no `request.uid` to answer to.
  */
-import type { InjectCounters } from './counters.js';
+import type { InjectMetrics } from './metrics.js';
 import { mutatePod } from './mutate.js';
 import type { SidecarSettings } from './settings.js';
 
@@ -20,7 +20,7 @@ export interface InjectLogger {
 export interface ReviewDeps {
   defaults: SidecarSettings;
   logger: InjectLogger;
-  counters: InjectCounters;
+  metrics: InjectMetrics;
 }
 
 export interface ReviewReply {
@@ -45,13 +45,18 @@ export interface AdmissionReviewOut {
 }
 
 const API_VERSION = 'admission.k8s.io/v1';
+/**
+ * Never injected, whatever reaches us: the cluster's own pods must start even if
+ * the chart's namespaceSelector was edited away (Istio hard-codes the same two).
+ */
+export const SYSTEM_NAMESPACES: ReadonlySet<string> = new Set(['kube-system', 'kube-public']);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function malformed(deps: ReviewDeps, reason: string, message: string): ReviewReply {
-  deps.counters.add('malformed', reason);
+  deps.metrics.add('malformed', reason);
   deps.logger.warn({ reason }, `rejected malformed admission review: ${message}`);
   return { status: 400, body: { error: message } };
 }
@@ -91,8 +96,14 @@ export function answerReview(raw: string, deps: ReviewDeps): ReviewReply {
 
   const namespace = typeof request.namespace === 'string' ? request.namespace : '';
   if (!isPodCreate(request)) {
-    deps.counters.add('skipped', 'not_pod_create');
+    deps.metrics.add('skipped', 'not_pod_create');
     deps.logger.debug({ uid, namespace }, 'not a Pod CREATE; admitted unchanged');
+    return reply({ uid, allowed: true });
+  }
+
+  if (SYSTEM_NAMESPACES.has(namespace)) {
+    deps.metrics.add('skipped', 'system_namespace');
+    deps.logger.debug({ uid, namespace }, 'system namespace; admitted unchanged');
     return reply({ uid, allowed: true });
   }
 
@@ -101,11 +112,11 @@ export function answerReview(raw: string, deps: ReviewDeps): ReviewReply {
     m = mutatePod(request.object, deps.defaults);
   } catch (err) {
     // A bug of ours; the pod still starts, without the sidecar.
-    deps.counters.add('failed', 'internal');
+    deps.metrics.add('failed', 'internal');
     deps.logger.error({ uid, namespace, err }, 'injection failed unexpectedly; pod admitted unchanged');
     return reply({ uid, allowed: true, warnings: ['telemetry-sidecar not injected: internal error in the webhook'] });
   }
-  deps.counters.add(m.result, m.reason);
+  deps.metrics.add(m.result, m.reason);
   const ctx = { uid, namespace, pod: m.pod, reason: m.reason };
   switch (m.result) {
     case 'injected': {

@@ -57,6 +57,10 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+function isJson(contentType: string | undefined): boolean {
+  return contentType?.split(';', 1)[0]?.trim().toLowerCase() === 'application/json';
+}
+
 function send(res: ServerResponse, status: number, body: string, type = 'application/json'): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
   res.end(body);
@@ -66,8 +70,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ReviewDep
   const path = (req.url ?? '/').split('?')[0];
   if (path === MUTATE_PATH) {
     if (req.method !== 'POST') {
-      deps.counters.add('malformed', 'bad_method');
+      deps.metrics.add('malformed', 'bad_method');
       send(res, 405, JSON.stringify({ error: `${MUTATE_PATH} takes POST, got ${req.method ?? ''}` }));
+      return;
+    }
+    // The API server always sends JSON; anything else is not a review (Istio answers 415 too).
+    if (!isJson(req.headers['content-type'])) {
+      deps.metrics.add('malformed', 'bad_content_type');
+      send(
+        res,
+        415,
+        JSON.stringify({
+          error: `content-type must be application/json, got ${req.headers['content-type'] ?? 'none'}`,
+        }),
+      );
       return;
     }
     let raw: string;
@@ -75,7 +91,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ReviewDep
       raw = await readBody(req);
     } catch (err) {
       if (!(err instanceof BodyTooLarge)) throw err;
-      deps.counters.add('malformed', 'too_large');
+      deps.metrics.add('malformed', 'too_large');
       res.setHeader('connection', 'close');
       send(res, 413, JSON.stringify({ error: `request body exceeds ${MAX_BODY_BYTES} bytes` }));
       return;
@@ -89,7 +105,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ReviewDep
     return;
   }
   if (req.method === 'GET' && path === '/metrics') {
-    send(res, 200, deps.counters.render(), 'text/plain; version=0.0.4');
+    const { contentType, body } = await deps.metrics.metricsText(req.headers.accept);
+    send(res, 200, body, contentType);
     return;
   }
   send(res, 404, JSON.stringify({ error: `no route for ${req.method ?? ''} ${path ?? ''}` }));

@@ -10,6 +10,7 @@ import {
   InvalidValue,
   logLevel,
   positiveDuration,
+  positiveInt,
   requireSetting,
   SettingError,
   unprivilegedPort,
@@ -18,6 +19,8 @@ import {
 } from '../settings/index.js';
 
 export type InjectMode = 'native' | 'container';
+/** pod-ip: /metrics and the probes on the pod's IP only (status.podIP); all: every interface (0.0.0.0). */
+export type HttpBind = 'pod-ip' | 'all';
 
 export interface ResourceList {
   cpu: string;
@@ -41,6 +44,8 @@ export interface SidecarSettings {
   httpPort: number;
   /** Container port name a PodMonitor selects; unique in the pod, so not the common `metrics`. */
   portName: string;
+  /** Where the HTTP port listens; with hostNetwork, `all` includes the node's public interfaces. */
+  httpBind: HttpBind;
   upstream: string;
   /** Empty: the sidecar's own default. */
   flushInterval: string;
@@ -53,6 +58,11 @@ export interface SidecarSettings {
    * Wanted with hostNetwork, where 127.0.0.1 is shared by the node's host-network pods.
    */
   grpcTokenSecret: string;
+  /** Secret (key `token`) that /metrics scrapes must present as a bearer token; empty: /metrics open. */
+  metricsTokenSecret: string;
+  /** NDJSON file sink rotation (SIDECAR_FILE_MAX_BYTES / _FILES); sized to the data volume, see docs/kubernetes.md. */
+  fileMaxBytes: number;
+  fileMaxFiles: number;
   extraEnv: readonly EnvVar[];
   securityContext: Record<string, unknown>;
 }
@@ -67,12 +77,17 @@ export const BUILTIN_DEFAULTS: SidecarSettings = Object.freeze({
   grpcPort: 50151,
   httpPort: 9464,
   portName: 'sidecar-metrics',
+  httpBind: 'pod-ip',
   upstream: `file:${DATA_MOUNT_PATH}/analytics-stats.ndjson`,
   flushInterval: '',
   logLevel: 'info',
   resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '1', memory: '256Mi' } },
   dataSizeLimit: '1Gi',
   grpcTokenSecret: '',
+  metricsTokenSecret: '',
+  // 128 MiB × (1 live + 3 rotated) = 512 MiB: half the 1Gi volume, the rest for the spool (docs/kubernetes.md).
+  fileMaxBytes: 128 * 1024 * 1024,
+  fileMaxFiles: 3,
   extraEnv: [],
   securityContext: {
     runAsNonRoot: true,
@@ -140,6 +155,7 @@ const cpuMillis: Parser<number> = (raw) => {
  */
 export const parsePort: Check<number> = check(unprivilegedPort);
 export const parseMode: Check<InjectMode> = check(oneOf(['native', 'container'] as const));
+export const parseHttpBind: Check<HttpBind> = check(oneOf(['pod-ip', 'all'] as const));
 export const parsePullPolicy: Check<SidecarSettings['imagePullPolicy']> = check(
   oneOf(['Always', 'IfNotPresent', 'Never'] as const, 'Always, IfNotPresent or Never'),
 );
@@ -157,6 +173,9 @@ export const parseDuration: Check<string> = checkText(positiveDuration);
 /** The sidecar's LOG_LEVEL parser. */
 export const parseLogLevel: Check<string> = checkText(logLevel);
 export const parseCpu: Check<number> = check(cpuMillis);
+/** The sidecar's SIDECAR_FILE_MAX_BYTES and SIDECAR_FILE_MAX_FILES parsers. */
+export const parseFileMaxBytes: Check<number> = check(byteSize);
+export const parseFileMaxFiles: Check<number> = check(positiveInt);
 /** Memory quantity in bytes (`64Mi`, `1G`, `500000`): the settings language's byte size, which is Kubernetes' grammar. */
 export const parseMemory: Check<number> = check(byteSize);
 
@@ -311,6 +330,18 @@ export function parseDefaults(raw: unknown, file: string): SidecarSettings {
         break;
       case 'grpcTokenSecret':
         s.grpcTokenSecret = parseSecretName(at(key), value);
+        break;
+      case 'metricsTokenSecret':
+        s.metricsTokenSecret = parseSecretName(at(key), value);
+        break;
+      case 'httpBind':
+        s.httpBind = parseHttpBind(at(key), value);
+        break;
+      case 'fileMaxBytes':
+        s.fileMaxBytes = parseFileMaxBytes(at(key), value);
+        break;
+      case 'fileMaxFiles':
+        s.fileMaxFiles = parseFileMaxFiles(at(key), value);
         break;
       case 'extraEnv':
         s.extraEnv = parseEnv(at(key), value);

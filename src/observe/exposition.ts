@@ -1,6 +1,7 @@
 /**
  * The scrape body in the format the scraper asks for: OpenMetrics 1.0 when
  * the Accept header prefers it (Prometheus does), else Prometheus text 0.0.4.
+ * Shared by the sidecar and the injection webhook, so it imports nothing but prom-client.
  */
 import { Registry } from 'prom-client';
 

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import type { TokenFile } from '../token-file.js';
 import type { SidecarMetrics } from './metrics.js';
 
 /**
@@ -21,7 +22,13 @@ export interface HttpServerOptions {
   host: string;
   /** 0 picks a free port (tests). */
   port: number;
-  metrics: SidecarMetrics;
+  /** Absent while the sidecar idles after a startup failure: /metrics then answers 503. */
+  metrics?: SidecarMetrics;
+  /**
+   * When set, /metrics needs `Authorization: Bearer <token>` (scheme in any case) and
+   * answers 401 otherwise. /healthz and /readyz stay open for the kubelet's probes.
+   */
+  metricsToken?: TokenFile;
   /** /readyz answers 200 while this is true: gRPC bound and not shutting down. Upstream health is not a condition. */
   isReady: () => boolean;
   logger?: Logger;
@@ -57,6 +64,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
 
   const routes: Record<string, (req: IncomingMessage) => Promise<Reply> | Reply> = {
     '/metrics': async (req) => {
+      if (opts.metricsToken && !bearerMatches(opts.metricsToken, req.headers.authorization)) {
+        return { ...text(401, 'unauthorized\n'), headers: { 'www-authenticate': 'Bearer realm="telemetry-sidecar"' } };
+      }
+      if (!opts.metrics) return text(503, 'not started: see the sidecar log\n');
       const { contentType, body } = await opts.metrics.metricsText(req.headers.accept);
       return { status: 200, contentType, body };
     },
@@ -115,6 +126,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       return closing;
     },
   };
+}
+
+/** RFC 6750: `Bearer <token>`, the scheme case-insensitive (RFC 9110 §11.1). */
+function bearerMatches(token: TokenFile, header: string | undefined): boolean {
+  const m = header === undefined ? null : /^bearer +(\S+) *$/i.exec(header);
+  return m?.[1] !== undefined && token.matches(m[1]);
 }
 
 interface Reply {

@@ -2,30 +2,15 @@
  * Structured JSON logs (pino), worker fields named as LiveKit logs them, and
  * a rate limiter so a flood of bad input cannot flood the log.
  */
-import { pino, type DestinationStream, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { TrackStatInput } from '../core/registry.js';
 import type { WorkerInfo } from '../core/worker.js';
 import { StreamType } from '../core/analytics.js';
-import { isLogLevel, LOG_LEVELS } from '../settings/log-level.js';
+import { isLogLevel } from '../settings/log-level.js';
 
 export type { Logger } from 'pino';
+export { createLogger } from './json-logger.js';
 export { isLogLevel };
-
-/**
- * One JSON object per line: `level` as its name (not pino's number, which log
- * pipelines would have to map), `time` as an ISO string, `msg`.
- * Writes to stdout synchronously unless given a destination.
- */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
-  if (!isLogLevel(level)) throw new Error(`log level must be one of ${LOG_LEVELS.join(', ')}; got "${level}"`);
-  const options = {
-    level,
-    base: { service: 'telemetry-sidecar' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label: string) => ({ level: label }) },
-  };
-  return destination ? pino(options, destination) : pino(options);
-}
 
 /** A worker's identity and state under LiveKit's logger field names. */
 export interface WorkerLogFields {

@@ -1,9 +1,5 @@
 /** Delivery-time stamps: a unique `AS_` id per emitted stat (fixed before the first send, so retries keep it), node and analytics key. */
 import type { AnalyticsStat } from '../core/analytics.js';
-import { randomBase62 } from '../upstream/batch-id.js';
-
-/** 12 random base-62 characters: 71 bits, so ids from different processes do not collide. */
-const randomPrefix = (): string => randomBase62(12);
 
 export class StatStamper {
   private counter = 0;
@@ -12,7 +8,8 @@ export class StatStamper {
   constructor(
     private readonly nodeId: string,
     private readonly analyticsKey: string,
-    prefix: string = randomPrefix(),
+    /** Random per process (the composition root passes 12 base-62 characters: 71 bits), so ids of different processes do not collide. */
+    prefix: string,
   ) {
     this.prefix = `AS_${prefix}`;
   }

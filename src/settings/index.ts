@@ -1,6 +1,6 @@
 /** The settings language shared by the sidecar, the webhook, the pod annotations and the CLI (docs/configuration.md). */
 export { InvalidValue, SettingError } from './errors.js';
-export { path, readSetting, requireSetting, text, type Parser } from './parse.js';
+export { oneOf, path, readSetting, requireSetting, text, type Parser } from './parse.js';
 export { duration, durationMs, MAX_TIMER_MS, positiveDuration } from './duration.js';
 export { nonNegativeInt, positiveInt } from './numbers.js';
 export { byteSize } from './size.js';

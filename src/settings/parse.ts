@@ -35,6 +35,14 @@ export function requireSetting<T>(setting: string, parse: Parser<T>, raw: unknow
   return value;
 }
 
+/** One of a fixed set of words. */
+export function oneOf<const T extends string>(choices: readonly T[]): Parser<T> {
+  return (raw) => {
+    if ((choices as readonly string[]).includes(raw)) return raw as T;
+    throw new InvalidValue(`must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  };
+}
+
 /** Free text, taken as written (trimmed). */
 export const text: Parser<string> = (raw) => raw;
 

@@ -31,6 +31,8 @@ export interface TableOptions {
   flagAlias?: string;
   /** Boolean flags outside the table, e.g. `help`, `json`. */
   booleans?: readonly string[];
+  /** Ignore flags the table does not know (reading a few settings out of a whole command line). */
+  lenient?: boolean;
 }
 
 export interface LoadedSettings<S extends SettingsTable> {
@@ -85,7 +87,8 @@ function readFlags(
   }
   for (const b of opts.booleans ?? []) options[b] = { type: 'boolean' };
   try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+    const strict = !opts.lenient;
+    return parseArgs({ args: [...argv], options, strict, allowPositionals: !strict }).values;
   } catch (err) {
     const message = (err as Error).message;
     const option = /'(-[^' ]*)/.exec(message)?.[1] ?? 'arguments';

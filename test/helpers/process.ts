@@ -54,3 +54,45 @@ export function runCli(
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
+
+export interface WatchedProcess {
+  child: ChildProcessWithoutNullStreams;
+  /** Resolves with the first output line (stdout or stderr) matching `pattern`; rejects if the process exits first. */
+  line(pattern: RegExp): Promise<string>;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `node dist/src/main.js ...args` with exactly `env` (plus PATH) and watches its output. */
+export function spawnMain(args: string[], env: Record<string, string>, cwd?: string): WatchedProcess {
+  const child = spawn(process.execPath, [MAIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
+  let out = '';
+  const waiters: { pattern: RegExp; resolve: (l: string) => void }[] = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      const hit = out.split('\n').find((l) => w.pattern.test(l));
+      if (hit !== undefined) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(hit);
+      }
+    }
+  };
+  const onData = (c: Buffer) => {
+    out += c.toString();
+    check();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    line: (pattern) =>
+      new Promise<string>((resolve, reject) => {
+        waiters.push({ pattern, resolve });
+        check();
+        void exited.then((code) => reject(new Error(`exited with ${code} before printing ${pattern}:\n${out}`)));
+      }),
+  };
+}

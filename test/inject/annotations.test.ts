@@ -31,6 +31,8 @@ describe('resolveSettings', () => {
         'http-port',
         'grpc-port',
         'grpc-token-secret',
+        'metrics-token-secret',
+        'http-bind',
       ].map((k) => `telemetry-sidecar/${k}`),
     );
   });

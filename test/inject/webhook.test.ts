@@ -1,12 +1,17 @@
 import { copyFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REVIEWS_METRIC } from '../../src/inject/counters.js';
+import { REVIEWS_METRIC } from '../../src/inject/metrics.js';
 import { BUILTIN_DEFAULTS } from '../../src/inject/settings.js';
 import { makePki } from '../helpers/pki.js';
+import { Scrape } from '../observe/scrape.js';
 import type { TestPki } from '../helpers/pki.js';
 import { livekitPod, plainPod } from './helpers/pods.js';
 import { applyReviewPatch, envOf, podReview, startTestWebhook } from './helpers/webhook.js';
 import type { ContainerJson, PodJson, TestWebhook } from './helpers/webhook.js';
+
+/** What Prometheus 2.x/3.x sends. */
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 let pki: TestPki;
 let hook: TestWebhook;
@@ -51,17 +56,27 @@ describe('injection', () => {
     expect(patched?.spec.containers.map((x) => x.name)).toEqual(['sfu']);
     expect(c.restartPolicy).toBe('Always');
     expect(c.image).toBe(BUILTIN_DEFAULTS.image);
-    expect(c.startupProbe?.httpGet).toMatchObject({ path: '/readyz', port: 9464 });
+    expect(c.startupProbe).toEqual({
+      exec: { command: ['test', '-e', '/data/.telemetry-sidecar-started'] },
+      periodSeconds: 1,
+      timeoutSeconds: 1,
+      failureThreshold: 30,
+    });
     expect(c.livenessProbe?.httpGet).toMatchObject({ path: '/healthz', port: 9464 });
     expect(c.readinessProbe).toBeUndefined();
     expect(c.ports).toEqual([{ name: 'sidecar-metrics', containerPort: 9464, protocol: 'TCP' }]);
     expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '1', memory: '256Mi' } });
     expect(envOf(c)).toEqual({
       SIDECAR_NODE_ID: '<metadata.name>',
+      POD_IP: '<status.podIP>',
       SIDECAR_GRPC_ADDR: '127.0.0.1:50151',
-      SIDECAR_HTTP_ADDR: '0.0.0.0:9464',
+      SIDECAR_HTTP_ADDR: '[$(POD_IP)]:9464',
       SIDECAR_UPSTREAM: 'file:/data/analytics-stats.ndjson',
+      SIDECAR_FILE_MAX_BYTES: String(128 * 1024 * 1024),
+      SIDECAR_FILE_MAX_FILES: '3',
       LOG_LEVEL: 'info',
+      SIDECAR_START_FAILURE: 'idle',
+      SIDECAR_STARTED_FILE: '/data/.telemetry-sidecar-started',
     });
     expect(c.securityContext).toEqual({
       runAsNonRoot: true,
@@ -89,11 +104,11 @@ describe('injection', () => {
   });
 
   it('leaves a pod without the annotation or label alone', async () => {
-    const before = hook.counters.get('skipped', 'not_requested');
+    const before = await hook.metrics.count('skipped', 'not_requested');
     const { patched, warnings } = await admit(plainPod({ labels: { app: 'sfu' } }));
     expect(patched).toBeNull();
     expect(warnings).toEqual([]);
-    expect(hook.counters.get('skipped', 'not_requested')).toBe(before + 1);
+    expect(await hook.metrics.count('skipped', 'not_requested')).toBe(before + 1);
   });
 
   it('lets an explicit annotation "false" opt a labelled pod out', async () => {
@@ -111,10 +126,9 @@ describe('injection', () => {
     expect(patched?.spec.terminationGracePeriodSeconds).toBe(18000);
     expect(patched?.spec.containers).toEqual(pod.spec.containers);
     const c = sidecarIn(patched?.spec.initContainers);
-    expect(envOf(c).SIDECAR_HTTP_ADDR).toBe('0.0.0.0:9465');
+    expect(envOf(c).SIDECAR_HTTP_ADDR).toBe('[$(POD_IP)]:9465');
     expect(envOf(c).SIDECAR_GRPC_ADDR).toBe('127.0.0.1:50151');
     expect(c.ports?.[0]?.containerPort).toBe(9465);
-    expect(c.startupProbe?.httpGet?.port).toBe(9465);
     expect(c.livenessProbe?.httpGet?.port).toBe(9465);
     expect(patched?.metadata.labels?.['app.kubernetes.io/name']).toBe('livekit-server');
   });
@@ -137,7 +151,7 @@ describe('modes', () => {
     expect(patched?.spec.containers.map((c) => c.name)).toEqual(['livekit-server', 'telemetry-sidecar']);
     const c = sidecarIn(patched?.spec.containers);
     expect(c.restartPolicy).toBeUndefined();
-    expect(c.startupProbe?.httpGet?.path).toBe('/readyz');
+    expect(c.startupProbe?.exec?.command).toEqual(['test', '-e', '/data/.telemetry-sidecar-started']);
   });
 
   it('uses the container fallback for every pod when the defaults say so, and native when a pod asks', async () => {
@@ -156,14 +170,59 @@ describe('modes', () => {
   });
 });
 
+describe('the data volume', () => {
+  const GiB = 2 ** 30;
+
+  it('keeps the injected NDJSON files and a default spool within 3/4 of the 1Gi volume', async () => {
+    const h = await startTestWebhook(pki, pki.issue('disk-ok'), {
+      ...BUILTIN_DEFAULTS,
+      extraEnv: [{ name: 'SIDECAR_SPOOL_DIR', value: '/data/spool' }],
+    });
+    try {
+      const { patched } = await admit(livekitPod(), h);
+      const env = envOf(sidecarIn(patched?.spec.initContainers));
+      const files = Number(env.SIDECAR_FILE_MAX_BYTES) * (1 + Number(env.SIDECAR_FILE_MAX_FILES));
+      expect(files).toBe(512 * 2 ** 20);
+      expect(files + 256 * 2 ** 20).toBeLessThanOrEqual(0.75 * GiB);
+      expect(patched?.spec.volumes?.[0]).toEqual({ name: 'telemetry-sidecar-data', emptyDir: { sizeLimit: '1Gi' } });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('admits unchanged, with a warning, a pod whose sidecar could fill its data volume', async () => {
+    const h = await startTestWebhook(pki, pki.issue('disk-full'), {
+      ...BUILTIN_DEFAULTS,
+      fileMaxBytes: 256 * 2 ** 20,
+      extraEnv: [{ name: 'SIDECAR_SPOOL_DIR', value: '/data/spool' }],
+    });
+    try {
+      const { patched, warnings } = await admit(livekitPod(), h);
+      expect(patched).toBeNull();
+      expect(warnings).toEqual([
+        'telemetry-sidecar not injected: the sidecar could write 1024 MiB of NDJSON files + 256 MiB of spool to /data, more than 768 MiB (3/4 of dataSizeLimit 1Gi); the kubelet would evict the pod',
+      ]);
+      expect(await h.metrics.count('failed', 'disk_budget')).toBe(1);
+      // A gRPC upstream writes no NDJSON files, so the same defaults fit.
+      const grpc = await admit(
+        livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/upstream': 'grpc://a:1' }),
+        h,
+      );
+      expect(grpc.patched).not.toBeNull();
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('idempotence', () => {
   it('does not patch a pod it already injected (sidecar in initContainers)', async () => {
     const first = await admit(livekitPod());
     expect(first.patched).not.toBeNull();
-    const before = hook.counters.get('skipped', 'already_injected');
+    const before = await hook.metrics.count('skipped', 'already_injected');
     const second = await admit(first.patched as PodJson);
     expect(second.patched).toBeNull();
-    expect(hook.counters.get('skipped', 'already_injected')).toBe(before + 1);
+    expect(await hook.metrics.count('skipped', 'already_injected')).toBe(before + 1);
   });
 
   it('does not patch a pod whose containers already include the sidecar', async () => {
@@ -183,7 +242,19 @@ describe('override annotations', () => {
     ['upstream', 'grpcs://analytics.example:443', (c) => envOf(c).SIDECAR_UPSTREAM, 'grpcs://analytics.example:443'],
     ['flush-interval', '10s', (c) => envOf(c).SIDECAR_FLUSH_INTERVAL, '10s'],
     ['log-level', 'debug', (c) => envOf(c).LOG_LEVEL, 'debug'],
-    ['http-port', '19464', (c) => [envOf(c).SIDECAR_HTTP_ADDR, c.ports?.[0]?.containerPort], ['0.0.0.0:19464', 19464]],
+    [
+      'http-port',
+      '19464',
+      (c) => [envOf(c).SIDECAR_HTTP_ADDR, c.ports?.[0]?.containerPort],
+      ['[$(POD_IP)]:19464', 19464],
+    ],
+    ['http-bind', 'all', (c) => [envOf(c).SIDECAR_HTTP_ADDR, envOf(c).POD_IP], ['0.0.0.0:9464', undefined]],
+    [
+      'upstream',
+      'stdout:',
+      (c) => [envOf(c).SIDECAR_UPSTREAM, envOf(c).SIDECAR_FILE_MAX_BYTES],
+      ['stdout:', undefined],
+    ],
     ['grpc-port', '50200', (c) => envOf(c).SIDECAR_GRPC_ADDR, '127.0.0.1:50200'],
   ];
 
@@ -209,17 +280,38 @@ describe('override annotations', () => {
     });
     expect(patched?.spec.volumes).toContainEqual({
       name: 'telemetry-sidecar-grpc-token',
-      secret: { secretName: 'sfu-grpc-token', items: [{ key: 'token', path: 'token' }] },
+      // Optional: a missing Secret must not keep the pod's volumes, and so the SFU, from mounting.
+      secret: { secretName: 'sfu-grpc-token', items: [{ key: 'token', path: 'token' }], optional: true },
+    });
+  });
+
+  it('telemetry-sidecar/metrics-token-secret mounts the Secret and points SIDECAR_METRICS_TOKEN_FILE at it', async () => {
+    const pod = livekitPod({
+      'telemetry-sidecar/inject': 'true',
+      'telemetry-sidecar/metrics-token-secret': 'scrape-token',
+    });
+    const { patched } = await admit(pod);
+    const c = sidecarIn(patched?.spec.initContainers);
+    expect(envOf(c).SIDECAR_METRICS_TOKEN_FILE).toBe('/var/run/secrets/telemetry-sidecar-metrics/token');
+    expect(envOf(c).SIDECAR_GRPC_TOKEN_FILE).toBeUndefined();
+    expect(c.volumeMounts).toContainEqual({
+      name: 'telemetry-sidecar-metrics-token',
+      mountPath: '/var/run/secrets/telemetry-sidecar-metrics',
+      readOnly: true,
+    });
+    expect(patched?.spec.volumes).toContainEqual({
+      name: 'telemetry-sidecar-metrics-token',
+      secret: { secretName: 'scrape-token', items: [{ key: 'token', path: 'token' }], optional: true },
     });
   });
 
   it('admits the pod unchanged, with a warning, when an override is invalid', async () => {
-    const before = hook.counters.get('failed', 'invalid_annotation');
+    const before = await hook.metrics.count('failed', 'invalid_annotation');
     const pod = livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/http-port': 'ninety' });
     const { patched, warnings } = await admit(pod);
     expect(patched).toBeNull();
     expect(warnings).toEqual([expect.stringContaining('telemetry-sidecar/http-port: must be a port number')]);
-    expect(hook.counters.get('failed', 'invalid_annotation')).toBe(before + 1);
+    expect(await hook.metrics.count('failed', 'invalid_annotation')).toBe(before + 1);
     expect(hook.logs.some((l) => l.level === 'warn' && l.msg.includes('telemetry-sidecar/http-port'))).toBe(true);
   });
 
@@ -231,28 +323,73 @@ describe('override annotations', () => {
   });
 
   it('refuses a port the SFU already uses (host network: the ports are the node’s)', async () => {
-    const before = hook.counters.get('failed', 'port_conflict');
+    const before = await hook.metrics.count('failed', 'port_conflict');
     const pod = livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/http-port': '7880' });
     const { patched, warnings } = await admit(pod);
     expect(patched).toBeNull();
     expect(warnings[0]).toContain('container livekit-server already uses port 7880');
-    expect(hook.counters.get('failed', 'port_conflict')).toBe(before + 1);
+    expect(await hook.metrics.count('failed', 'port_conflict')).toBe(before + 1);
+  });
+
+  it('injects on a TCP port equal to one of the SFU’s UDP ports (LiveKit’s 7882/UDP)', async () => {
+    const pod = livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/http-port': '7882' });
+    expect(pod.spec.containers[0]?.ports).toContainEqual(
+      expect.objectContaining({ containerPort: 7882, protocol: 'UDP' }),
+    );
+    const { patched, warnings } = await admit(pod);
+    expect(warnings).toEqual([]);
+    expect(sidecarIn(patched?.spec.initContainers).ports).toEqual([
+      { name: 'sidecar-metrics', containerPort: 7882, protocol: 'TCP' },
+    ]);
+  });
+
+  it('still refuses a TCP port the SFU declares without a protocol (TCP by default)', async () => {
+    const pod = plainPod({
+      annotations: { 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/grpc-port': '8080' },
+    });
+    pod.spec.containers[0]!.ports = [{ containerPort: 8080 }];
+    const { patched, warnings } = await admit(pod);
+    expect(patched).toBeNull();
+    expect(warnings[0]).toContain('container sfu already uses port 8080');
   });
 
   it('injects anyway but warns about an unknown telemetry-sidecar/ annotation', async () => {
     const pod = livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/http_port': '9999' });
     const { patched, warnings } = await admit(pod);
-    expect(envOf(sidecarIn(patched?.spec.initContainers)).SIDECAR_HTTP_ADDR).toBe('0.0.0.0:9464');
+    expect(envOf(sidecarIn(patched?.spec.initContainers)).SIDECAR_HTTP_ADDR).toBe('[$(POD_IP)]:9464');
     expect(warnings).toEqual(['telemetry-sidecar: unknown annotation telemetry-sidecar/http_port ignored']);
   });
 });
 
+describe('system namespaces', () => {
+  it.each(['kube-system', 'kube-public'])('never injects into %s, even for an opted-in pod', async (namespace) => {
+    const before = await hook.metrics.count('skipped', 'system_namespace');
+    const { uid, body } = podReview(livekitPod(), namespace);
+    const reply = await hook.review(body);
+    expect(reply.json.response).toEqual({ uid, allowed: true });
+    expect(await hook.metrics.count('skipped', 'system_namespace')).toBe(before + 1);
+  });
+});
+
 describe('malformed reviews', () => {
+  it('answers 415 to a body that is not application/json, and takes JSON with a charset', async () => {
+    const { body } = podReview(livekitPod());
+    const before = await hook.metrics.count('malformed', 'bad_content_type');
+    const yaml = await hook.send('POST', '/mutate', JSON.stringify(body), { 'content-type': 'application/yaml' });
+    expect(yaml.status).toBe(415);
+    expect(JSON.parse(yaml.text)).toEqual({ error: 'content-type must be application/json, got application/yaml' });
+    expect(await hook.metrics.count('malformed', 'bad_content_type')).toBe(before + 1);
+    const json = await hook.send('POST', '/mutate', JSON.stringify(body), {
+      'content-type': 'Application/JSON; charset=utf-8',
+    });
+    expect(json.status).toBe(200);
+  });
+
   it('answers a body that is not JSON with 400 and a clear error', async () => {
     const reply = await hook.review('{"apiVersion": ');
     expect(reply.status).toBe(400);
     expect(reply.json.error).toMatch(/^request body is not JSON: /);
-    expect(hook.counters.get('malformed', 'bad_json')).toBeGreaterThan(0);
+    expect(await hook.metrics.count('malformed', 'bad_json')).toBeGreaterThan(0);
   });
 
   it('answers a review without a request with 400', async () => {
@@ -289,7 +426,7 @@ describe('malformed reviews', () => {
   });
 
   it('admits an opted-in pod it cannot read unchanged, and counts it', async () => {
-    const before = hook.counters.get('failed', 'bad_object');
+    const before = await hook.metrics.count('failed', 'bad_object');
     const { uid, body } = podReview({ metadata: { annotations: { 'telemetry-sidecar/inject': 'true' } }, spec: {} });
     const reply = await hook.review(body);
     expect(reply.json.response).toEqual({
@@ -297,7 +434,7 @@ describe('malformed reviews', () => {
       allowed: true,
       warnings: ['telemetry-sidecar not injected: spec.containers is empty'],
     });
-    expect(hook.counters.get('failed', 'bad_object')).toBe(before + 1);
+    expect(await hook.metrics.count('failed', 'bad_object')).toBe(before + 1);
   });
 
   it('rejects other methods and paths, and keeps serving afterwards', async () => {
@@ -309,12 +446,22 @@ describe('malformed reviews', () => {
 });
 
 describe('operations', () => {
-  it('serves its counters on /metrics', async () => {
+  it('serves its counters and the process metrics on /metrics, as Prometheus text by default', async () => {
     await admit(livekitPod());
     const reply = await hook.send('GET', '/metrics');
     expect(reply.status).toBe(200);
-    expect(reply.text).toContain(`# TYPE ${REVIEWS_METRIC} counter`);
-    expect(reply.text).toMatch(new RegExp(`${REVIEWS_METRIC}\\{result="injected",reason="injected"\\} \\d+`));
+    expect(reply.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const scrape = new Scrape(reply.text);
+    expect(scrape.value(REVIEWS_METRIC, { result: 'injected', reason: 'injected' })).toBeGreaterThan(0);
+    expect(scrape.value('process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(scrape.value('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+  });
+
+  it('serves OpenMetrics to a scraper that prefers it', async () => {
+    const reply = await hook.send('GET', '/metrics', undefined, { accept: PROMETHEUS_ACCEPT });
+    expect(reply.contentType).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    expect(reply.text).toContain('# TYPE telemetry_sidecar_inject_reviews counter');
+    expect(reply.text.trimEnd().endsWith('# EOF')).toBe(true);
   });
 
   it('serves a rotated certificate after reloadCertificates()', async () => {

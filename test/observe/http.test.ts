@@ -1,10 +1,14 @@
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHttpServer, type HttpServer, type HttpServerOptions } from '../../src/observe/http.js';
 import { createLogger } from '../../src/observe/log.js';
 import { SidecarMetrics } from '../../src/observe/metrics.js';
+import { TokenFile } from '../../src/token-file.js';
 import { httpGet, Scrape } from './scrape.js';
 
 let servers: HttpServer[] = [];
@@ -94,6 +98,67 @@ describe('/metrics', () => {
     // the next scrape is not stuck behind the failed one
     metrics.bindSessions(() => 3);
     expect(new Scrape((await httpGet(port, '/metrics')).body).value('telemetry_sidecar_sessions')).toBe(3);
+  });
+});
+
+describe('/metrics bearer token (SIDECAR_METRICS_TOKEN_FILE)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'metrics-token-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const bearer = (token: string, scheme = 'Bearer') => ({ headers: { authorization: `${scheme} ${token}` } });
+
+  it('answers 401 with WWW-Authenticate without the token or with a wrong one, 200 with it in any scheme case', async () => {
+    const file = join(dir, 'token');
+    writeFileSync(file, 's3cret\n');
+    const { port } = await start({ metricsToken: new TokenFile(file, 'SIDECAR_METRICS_TOKEN_FILE') });
+    const none = await httpGet(port, '/metrics');
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="telemetry-sidecar"');
+    expect(none.body).toBe('unauthorized\n');
+    expect((await httpGet(port, '/metrics', bearer('wrong'))).status).toBe(401);
+    expect((await httpGet(port, '/metrics', bearer('s3cre'))).status).toBe(401);
+    expect((await httpGet(port, '/metrics', bearer('s3cret', 'Basic'))).status).toBe(401);
+    expect((await httpGet(port, '/metrics', { method: 'HEAD' })).status).toBe(401);
+    for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
+      const ok = await httpGet(port, '/metrics', bearer('s3cret', scheme));
+      expect(ok.status).toBe(200);
+      expect(new Scrape(ok.body).value('telemetry_sidecar_leases_expired_total')).toBe(0);
+    }
+  });
+
+  it('keeps /healthz and /readyz open for the kubelet', async () => {
+    const file = join(dir, 'token');
+    writeFileSync(file, 's3cret');
+    const { port } = await start({ metricsToken: new TokenFile(file, 'SIDECAR_METRICS_TOKEN_FILE') });
+    expect((await httpGet(port, '/healthz')).status).toBe(200);
+    expect((await httpGet(port, '/readyz')).status).toBe(200);
+  });
+
+  it('re-reads the token when the file is replaced (a rotated Secret), keeping the old one while it is missing', async () => {
+    const file = join(dir, 'token');
+    writeFileSync(file, 'first');
+    const { port } = await start({ metricsToken: new TokenFile(file, 'SIDECAR_METRICS_TOKEN_FILE') });
+    expect((await httpGet(port, '/metrics', bearer('first'))).status).toBe(200);
+    // Kubernetes swaps Secret files by renaming a new one into place
+    writeFileSync(join(dir, 'next'), 'second-token');
+    renameSync(join(dir, 'next'), file);
+    expect((await httpGet(port, '/metrics', bearer('second-token'))).status).toBe(200);
+    expect((await httpGet(port, '/metrics', bearer('first'))).status).toBe(401);
+    rmSync(file);
+    expect((await httpGet(port, '/metrics', bearer('second-token'))).status).toBe(200);
+  });
+
+  it('refuses to start on a missing or empty token file, naming the setting', () => {
+    expect(() => new TokenFile(join(dir, 'none'), 'SIDECAR_METRICS_TOKEN_FILE')).toThrow(
+      /^SIDECAR_METRICS_TOKEN_FILE: cannot read .*none: ENOENT/,
+    );
+    writeFileSync(join(dir, 'empty'), ' \n');
+    expect(() => new TokenFile(join(dir, 'empty'), 'SIDECAR_METRICS_TOKEN_FILE')).toThrow(
+      /^SIDECAR_METRICS_TOKEN_FILE: .*empty is empty$/,
+    );
   });
 });
 

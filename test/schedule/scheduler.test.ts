@@ -49,7 +49,7 @@ function schedulerFor(registry: WorkerRegistry, sink: FlushSink) {
   const observer = { observeFlush: vi.fn(), workerReaped: vi.fn() };
   const scheduler = new FlushScheduler(
     registry,
-    new StatStamper('node-1', 'key'),
+    new StatStamper('node-1', 'key', 'testprefix00'),
     sink,
     observer,
     pino({ level: 'silent' }),

@@ -1,35 +1,41 @@
 // Pod fixtures as the API server shows them to the webhook on CREATE.
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import type { PodJson } from './webhook.js';
 
-/** A pod the way LiveKit's official chart (livekit-server) renders it, with the opt-in in podAnnotations. */
+interface DeploymentJson {
+  kind: string;
+  metadata: { name: string };
+  spec: {
+    template: { metadata: Required<Pick<PodJson['metadata'], 'labels' | 'annotations'>>; spec: PodJson['spec'] };
+  };
+}
+
+const LIVEKIT = ((): DeploymentJson => {
+  const text = readFileSync(new URL('../fixtures/livekit-server-deployment.yaml', import.meta.url), 'utf8');
+  const docs = parseAllDocuments(text).map((d) => d.toJS() as DeploymentJson | null);
+  const deployment = docs.find((d) => d?.kind === 'Deployment');
+  if (!deployment) throw new Error('fixtures/livekit-server-deployment.yaml has no Deployment');
+  return deployment;
+})();
+
+/**
+ * The pod LiveKit's own livekit-server chart renders (hostNetwork, 5 h termination
+ * grace, 7880/TCP, 7881/TCP, 7882/UDP, 6789/TCP metrics), as its ReplicaSet creates
+ * it. Its telemetry-sidecar/* annotations are replaced by `annotations`.
+ */
 export function livekitPod(annotations: Record<string, string> = { 'telemetry-sidecar/inject': 'true' }): PodJson {
+  const template = structuredClone(LIVEKIT.spec.template);
+  const own = Object.entries(template.metadata.annotations).filter(([k]) => !k.startsWith('telemetry-sidecar/'));
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      generateName: 'livekit-server-7d9c8b6f5-',
-      labels: { 'app.kubernetes.io/name': 'livekit-server', 'app.kubernetes.io/instance': 'livekit' },
-      annotations,
+      generateName: `${LIVEKIT.metadata.name}-7d9c8b6f5-`,
+      labels: { ...template.metadata.labels, 'pod-template-hash': '7d9c8b6f5' },
+      annotations: { ...Object.fromEntries(own), ...annotations },
     },
-    spec: {
-      hostNetwork: true,
-      terminationGracePeriodSeconds: 18000,
-      containers: [
-        {
-          name: 'livekit-server',
-          image: 'livekit/livekit-server:v1.9.0',
-          env: [{ name: 'LIVEKIT_CONFIG', value: 'port: 7880\n' }],
-          ports: [
-            { name: 'http', containerPort: 7880, protocol: 'TCP' },
-            { name: 'rtc-tcp', containerPort: 7881, hostPort: 7881, protocol: 'TCP' },
-          ],
-          livenessProbe: { httpGet: { path: '/', port: 'http' } },
-          readinessProbe: { httpGet: { path: '/', port: 'http' } },
-          resources: {},
-          securityContext: {},
-        },
-      ],
-    },
+    spec: template.spec,
   };
 }
 

@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import { Pod } from 'kubernetes-models/v1';
-import { InjectCounters } from '../../../src/inject/counters.js';
+import { InjectMetrics } from '../../../src/inject/metrics.js';
 import type { InjectLogger } from '../../../src/inject/review.js';
 import { MUTATE_PATH, startWebhookServer } from '../../../src/inject/server.js';
 import type { WebhookServer } from '../../../src/inject/server.js';
@@ -26,15 +26,16 @@ export function recordingLogger(lines: LogLine[]): InjectLogger {
 export interface HttpReply {
   status: number;
   text: string;
+  contentType: string;
   /** Serial number of the certificate the server presented. */
   serial: string;
 }
 
 export interface TestWebhook {
   server: WebhookServer;
-  counters: InjectCounters;
+  metrics: InjectMetrics;
   logs: LogLine[];
-  send(method: string, path: string, body?: string): Promise<HttpReply>;
+  send(method: string, path: string, body?: string, headers?: Record<string, string>): Promise<HttpReply>;
   review(body: unknown): Promise<HttpReply & { json: ReviewOut }>;
   close(): Promise<void>;
 }
@@ -51,7 +52,7 @@ export async function startTestWebhook(
   files: { certFile: string; keyFile: string },
   defaults: SidecarSettings = BUILTIN_DEFAULTS,
 ): Promise<TestWebhook> {
-  const counters = new InjectCounters();
+  const metrics = new InjectMetrics();
   const logs: LogLine[] = [];
   const server = await startWebhookServer({
     host: '127.0.0.1',
@@ -59,9 +60,9 @@ export async function startTestWebhook(
     tlsCertFile: files.certFile,
     tlsKeyFile: files.keyFile,
     certReloadIntervalMs: 0,
-    deps: { defaults, logger: recordingLogger(logs), counters },
+    deps: { defaults, logger: recordingLogger(logs), metrics },
   });
-  const send = (method: string, path: string, body?: string): Promise<HttpReply> =>
+  const send = (method: string, path: string, body?: string, headers?: Record<string, string>): Promise<HttpReply> =>
     new Promise((resolve, reject) => {
       const req = request(
         // A fresh connection each time (agent: false) so a reloaded certificate is seen at once.
@@ -70,16 +71,24 @@ export async function startTestWebhook(
           const serial = (res.socket as TLSSocket).getPeerCertificate().serialNumber;
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString(), serial }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString(),
+              contentType: res.headers['content-type'] ?? '',
+              serial,
+            }),
+          );
         },
       );
       req.on('error', reject);
       if (body !== undefined) req.setHeader('content-type', 'application/json');
+      for (const [k, v] of Object.entries(headers ?? {})) req.setHeader(k, v);
       req.end(body);
     });
   return {
     server,
-    counters,
+    metrics,
     logs,
     send,
     async review(body) {
@@ -132,7 +141,7 @@ export interface PodJson {
     terminationGracePeriodSeconds?: number;
     containers: ContainerJson[];
     initContainers?: ContainerJson[];
-    volumes?: { name: string; emptyDir?: { sizeLimit?: string } }[];
+    volumes?: { name: string; emptyDir?: { sizeLimit?: string }; secret?: Record<string, unknown> }[];
   };
 }
 
@@ -143,7 +152,7 @@ export interface ContainerJson {
   env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
   ports?: { name?: string; containerPort: number; hostPort?: number; protocol?: string }[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  startupProbe?: { httpGet?: { path: string; port: number | string } };
+  startupProbe?: { httpGet?: { path: string; port: number | string }; exec?: { command: string[] } };
   livenessProbe?: { httpGet?: { path: string; port: number | string } };
   readinessProbe?: unknown;
   securityContext?: Record<string, unknown>;
