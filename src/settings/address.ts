@@ -1,4 +1,8 @@
-/** Listen addresses and ports: `host:port`, `[ipv6]:port`, `:port` (all interfaces). */
+/**
+ * Listen addresses and ports: `host:port`, `[ipv6]:port`, `:port` (all
+ * interfaces). Brackets may hold an IPv4 address too, as Go's SplitHostPort
+ * allows: the injected sidecar binds `[$(POD_IP)]:port`, whatever the cluster's IP family.
+ */
 import { isIPv4, isIPv6 } from 'node:net';
 import { InvalidValue, quote } from './errors.js';
 import type { Parser } from './parse.js';
@@ -32,10 +36,14 @@ export const unprivilegedPort: Parser<number> = (raw) =>
 
 function parseAddress(raw: string, parsePort: Parser<number>): Address {
   const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):([^:]*)$/.exec(raw);
-  const v6 = m?.[1];
-  const host = v6 ?? m?.[2];
+  const bracketed = m?.[1];
+  const host = bracketed ?? m?.[2];
   const valid =
-    m && host !== undefined && (v6 !== undefined ? isIPv6(v6) : host === '' || isIPv4(host) || HOSTNAME.test(host));
+    m &&
+    host !== undefined &&
+    (bracketed !== undefined
+      ? isIPv6(bracketed) || isIPv4(bracketed)
+      : host === '' || isIPv4(host) || HOSTNAME.test(host));
   if (!m || !valid) {
     throw new InvalidValue(`must be host:port such as 127.0.0.1:50151 or [::1]:50151, got ${quote(raw)}`);
   }

@@ -61,11 +61,12 @@ describe('SIDECAR_START_FAILURE=idle', () => {
       SIDECAR_STARTED_FILE: started,
       SIDECAR_UPSTREAM: `file:${join(dir, 'stats.ndjson')}`,
     });
+    // a port that cannot be bound is a setting to change: exit code 2, as at any startup failure
     const line = JSON.parse(await p.line(IDLING)) as { exitCode: number };
-    expect(line.exitCode).toBe(1);
+    expect(line.exitCode).toBe(2);
     expect(readFileSync(started, 'utf8')).toBe('start_failed\n');
     p.child.kill('SIGTERM');
-    expect(await p.exited).toBe(1);
+    expect(await p.exited).toBe(2);
   });
 
   it('when even its HTTP port is taken: opens the gate and stays up without HTTP', async () => {
@@ -80,7 +81,7 @@ describe('SIDECAR_START_FAILURE=idle', () => {
     expect(line.httpPort).toBeNull();
     expect(existsSync(started)).toBe(true);
     p.child.kill('SIGTERM');
-    expect(await p.exited).toBe(1);
+    expect(await p.exited).toBe(2);
   });
 });
 

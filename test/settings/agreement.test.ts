@@ -33,10 +33,20 @@ const annotation = (name: string, value: string) =>
   resolveSettings(BUILTIN_DEFAULTS, { [`telemetry-sidecar/${name}`]: value }).settings;
 const defaultsFile = (key: string, value: string) => parseDefaults({ [key]: value }, 'defaults.yaml');
 
-/** The sidecar config the injected container's literal env values produce. */
+/** What the kubelet gives a `valueFrom.fieldRef`: an IPv4 pod IP, the common case (the address tests cover IPv6). */
+const FIELD_VALUES: Record<string, string> = { 'status.podIP': '10.0.0.7', 'metadata.name': 'livekit-0' };
+
+/**
+ * The sidecar config the injected container's env produces, expanded as the
+ * kubelet does: fieldRefs resolved, `$(VAR)` replaced by an earlier variable.
+ */
 function injectedSidecar(settings: SidecarSettings): Readonly<Config> {
   const env: Record<string, string> = {};
-  for (const e of renderSidecarContainer(settings).env) if (e.value !== undefined) env[e.name] = e.value;
+  for (const e of renderSidecarContainer(settings).env) {
+    const fieldPath = (e.valueFrom?.fieldRef as { fieldPath?: string } | undefined)?.fieldPath;
+    const raw = e.value ?? (fieldPath === undefined ? undefined : FIELD_VALUES[fieldPath]);
+    if (raw !== undefined) env[e.name] = raw.replace(/\$\((\w+)\)/g, (ref, name: string) => env[name] ?? ref);
+  }
   return sidecarEnv(env);
 }
 
@@ -147,6 +157,8 @@ describe('addresses, IPv6 included', () => {
     ['[::1]:50151', true],
     ['[::]:0', true],
     ['[fe80::1]:8443', true],
+    // what the injected sidecar binds with hostNetwork or a pod IP on an IPv4 cluster: [$(POD_IP)]:port
+    ['[10.0.0.7]:9464', true],
     ['::1:50151', false],
     ['[::1]', false],
     ['[not-an-ip]:80', false],
@@ -169,6 +181,7 @@ describe('addresses, IPv6 included', () => {
 
   it('reads the IPv6 host without brackets', () => {
     expect(sidecarEnv({ SIDECAR_GRPC_ADDR: '[::1]:0' }).grpcAddr).toEqual({ host: '::1', port: 0 });
+    expect(sidecarEnv({ SIDECAR_HTTP_ADDR: '[10.0.0.7]:9464' }).httpAddr).toEqual({ host: '10.0.0.7', port: 9464 });
     const webhook = webhookEnv({ INJECT_LISTEN_ADDR: '[::]:8443' });
     expect(webhook.help === false && webhook.config.listenHost).toBe('::');
   });
