@@ -11,7 +11,7 @@ import { createLogger, LogRateLimiter, workerLogFields } from './observe/log.js'
 import { SidecarMetrics } from './observe/metrics.js';
 import { FlushScheduler } from './schedule/scheduler.js';
 import { StatStamper } from './schedule/stamp.js';
-import { MemoryGuard } from './service/memory-guard.js';
+import { MemoryGuard, v8Collector, type MemoryReading } from './service/memory-guard.js';
 import { GrpcServer } from './service/server.js';
 import { SidecarService } from './service/sidecar.js';
 import { Backoff } from './upstream/backoff.js';
@@ -32,6 +32,8 @@ export interface SidecarOptions {
   now?: () => number;
   /** Retry and call timing of delivery; production defaults: backoff 1 s to 30 s, 30 s per call. */
   delivery?: { retryInitialMs?: number; retryMaxMs?: number; callTimeoutMs?: number };
+  /** Replaces the memory guard's reading of process.memoryUsage() (and its forced collection) for a test. */
+  memoryReading?: () => MemoryReading;
 }
 
 export interface ShutdownReport {
@@ -47,6 +49,7 @@ export interface Sidecar {
   readonly httpPort: number;
   readonly registry: WorkerRegistry;
   readonly metrics: SidecarMetrics;
+  readonly memory: MemoryGuard;
   readonly logger: Logger;
   shutdown(): Promise<ShutdownReport>;
 }
@@ -108,7 +111,12 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
       delivery.restore(restored);
     }
   }
-  const memory = new MemoryGuard(config.memoryLimitBytes);
+  const memory = new MemoryGuard({
+    limitBytes: config.memoryLimitBytes,
+    logger,
+    shedQueue: (bytes) => delivery.shedOldest(bytes),
+    ...(options.memoryReading ? { read: options.memoryReading } : { collect: v8Collector() }),
+  });
   const service = new SidecarService({
     registry,
     flush: () => scheduler.flush(),
@@ -152,6 +160,7 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
   metrics.bindWorkers(() => registry.counts());
   metrics.bindSessions(() => grpc.sessionCount);
   metrics.bindQueue(() => delivery.queuedStats);
+  metrics.bindMemory(() => memory.status());
   memory.start();
   scheduler.start();
   ready = true;
@@ -198,6 +207,7 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
     httpPort: http.port,
     registry,
     metrics,
+    memory,
     logger,
     shutdown: () => (stopping ??= shutdown()),
   };

@@ -4,9 +4,10 @@
  * the `sidecar-` prefix (`--flush-interval 5s` = SIDECAR_FLUSH_INTERVAL=5s);
  * flags win. Nothing else in the program reads process.env.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
+import { containerMemoryLimitBytes, deriveMemoryLimits, QUEUE_MAX_BYTES } from './memory-limits.js';
 
 export type Upstream =
   { kind: 'file'; path: string } | { kind: 'stdout' } | { kind: 'grpc'; target: string; tls: boolean };
@@ -40,8 +41,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   maxWorkers: number;
   maxTracksPerWorker: number;
-  /** Above this RSS new stats are refused; undefined: no limit. */
-  memoryLimitBytes?: number;
+  /** The memory guard's limit on held memory (V8 heap used + external); see docs/memory.md. */
+  memoryLimitBytes: number;
+  /** The container's memory limit as detected; undefined: none. */
+  containerMemoryBytes?: number;
   logLevel: string;
 }
 
@@ -162,9 +165,8 @@ const SETTINGS = {
   },
   queueMaxBytes: {
     env: 'SIDECAR_QUEUE_MAX_BYTES',
-    default: '268435456',
     parse: positiveInt,
-    help: 'delivery queue bound; oldest batches dropped beyond it',
+    help: `delivery queue bound; oldest batches dropped beyond it (default: 1/8 of the container's memory limit, at most ${QUEUE_MAX_BYTES})`,
   },
   spoolDir: { env: 'SIDECAR_SPOOL_DIR', parse: text, help: 'directory for the on-disk spool (unset: no spool)' },
   shutdownTimeoutMs: {
@@ -183,7 +185,7 @@ const SETTINGS = {
   memoryLimitMb: {
     env: 'SIDECAR_MEMORY_LIMIT_MB',
     parse: positiveInt,
-    help: "refuse new stats above this RSS (default: 80% of the container's limit)",
+    help: "memory guard limit on V8 heap used + external memory: load is shed from 85% of it (default: 50% of the container's memory limit, at most 80% of V8's heap limit)",
   },
   logLevel: { env: 'LOG_LEVEL', default: 'info', parse: logLevel, help: LOG_LEVELS.join(' | ') },
 } satisfies Record<string, Setting<unknown>>;
@@ -197,29 +199,13 @@ const flagName = (env: string) =>
     .toLowerCase()
     .replace(/_/g, '-');
 
-/** Reads the container's memory limit (cgroup v2, then v1); undefined when there is none. */
-export function containerMemoryLimitBytes(
-  read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
-): number | undefined {
-  for (const path of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
-    let raw: string;
-    try {
-      raw = read(path).trim();
-    } catch {
-      continue;
-    }
-    const bytes = Number(raw);
-    // cgroup v1 reports "no limit" as a huge page-aligned number
-    if (raw === 'max' || !Number.isFinite(bytes) || bytes >= 2 ** 60) return undefined;
-    return bytes;
-  }
-  return undefined;
-}
-
 export interface ConfigSources {
   env: NodeJS.ProcessEnv;
   argv: string[];
+  /** The container's memory limit in bytes; undefined: none. */
   memoryLimitBytes?: () => number | undefined;
+  /** V8's heap limit in bytes (`--max-old-space-size` and the young generation). */
+  heapLimitBytes?: () => number;
 }
 
 /** Parses env and flags; throws ConfigError with one line naming the bad setting. */
@@ -227,6 +213,7 @@ export function loadConfig({
   env,
   argv,
   memoryLimitBytes = containerMemoryLimitBytes,
+  heapLimitBytes = () => getHeapStatistics().heap_size_limit,
 }: ConfigSources): Readonly<Config> {
   const options: Record<string, { type: 'string' }> = {};
   for (const s of Object.values(SETTINGS)) {
@@ -250,8 +237,8 @@ export function loadConfig({
   }
   const p = parsed as Parsed;
 
-  const limitMb = p.memoryLimitMb;
-  const containerLimit = limitMb === undefined ? memoryLimitBytes() : undefined;
+  const containerLimit = memoryLimitBytes();
+  const derived = deriveMemoryLimits(containerLimit, heapLimitBytes());
   const config: Config = {
     grpcAddr: p.grpcAddr!,
     httpAddr: p.httpAddr!,
@@ -262,20 +249,20 @@ export function loadConfig({
     nodeId: p.nodeId ?? hostname(),
     analyticsKey: p.analyticsKey ?? '',
     batchMaxStats: p.batchMaxStats!,
-    queueMaxBytes: p.queueMaxBytes!,
+    queueMaxBytes: p.queueMaxBytes ?? derived.queueMaxBytes,
     shutdownTimeoutMs: p.shutdownTimeoutMs!,
     maxWorkers: p.maxWorkers!,
     maxTracksPerWorker: p.maxTracksPerWorker!,
+    memoryLimitBytes: p.memoryLimitMb === undefined ? derived.guardLimitBytes : p.memoryLimitMb * 1024 * 1024,
     logLevel: p.logLevel!,
   };
+  if (containerLimit !== undefined) config.containerMemoryBytes = containerLimit;
   if (p.upstreamTokenFile) config.upstreamTokenFile = p.upstreamTokenFile;
   if (p.upstreamCaFile) config.upstreamCaFile = p.upstreamCaFile;
   if (p.upstreamCertFile) config.upstreamCertFile = p.upstreamCertFile;
   if (p.upstreamKeyFile) config.upstreamKeyFile = p.upstreamKeyFile;
   if (p.grpcTokenFile) config.grpcTokenFile = p.grpcTokenFile;
   if (p.spoolDir) config.spoolDir = p.spoolDir;
-  if (limitMb !== undefined) config.memoryLimitBytes = limitMb * 1024 * 1024;
-  else if (containerLimit !== undefined) config.memoryLimitBytes = Math.floor(containerLimit * 0.8);
   if ((config.upstreamCertFile === undefined) !== (config.upstreamKeyFile === undefined)) {
     throw new ConfigError('SIDECAR_UPSTREAM_CERT_FILE and SIDECAR_UPSTREAM_KEY_FILE must be set together for mTLS');
   }

@@ -10,6 +10,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { StreamType } from '../core/analytics.js';
 import type { RegistryCounts, TrackStatInput } from '../core/registry.js';
+import type { MemoryStatus } from '../service/memory-guard.js';
 import { isValid } from '../core/validity.js';
 
 const PREFIX = 'telemetry_sidecar_';
@@ -59,6 +60,7 @@ export class SidecarMetrics {
   private workerCounts: () => RegistryCounts = () => ({ active: 0, closing: 0, connected: 0, guards: 0 });
   private sessionCount: () => number = () => 0;
   private queueDepth: () => number = () => 0;
+  private memoryStatus: () => MemoryStatus = () => ({ state: 'normal', heldBytes: 0, refuseShare: 0, limitBytes: 0 });
 
   private readonly guardOps: Counter<'op' | 'result'>;
   private readonly trackStatsTotal: Counter<'result'>;
@@ -97,6 +99,26 @@ export class SidecarMetrics {
     gauge('guards_active', 'Guard references held across all workers.', () => this.workerCounts().guards);
     gauge('sessions', 'Open Session streams.', () => this.sessionCount());
     gauge('upstream_queue_stats', 'Emitted stats queued for upstream delivery.', () => this.queueDepth());
+    gauge(
+      'memory_shedding',
+      'Memory guard state: 1 while it sheds load (oldest queued batches, then a share of new stats), else 0.',
+      () => (this.memoryStatus().state === 'shedding' ? 1 : 0),
+    );
+    gauge(
+      'memory_refused_ratio',
+      'Share of new TrackStats requests the memory guard refuses now (0 to 1).',
+      () => this.memoryStatus().refuseShare,
+    );
+    gauge(
+      'memory_held_bytes',
+      "The memory guard's signal: V8 heap used plus external memory, at its last sample.",
+      () => this.memoryStatus().heldBytes,
+    );
+    gauge(
+      'memory_limit_bytes',
+      'The memory guard limit (SIDECAR_MEMORY_LIMIT_MB): shedding starts at 85% of it, every new stat is refused at 100%.',
+      () => this.memoryStatus().limitBytes,
+    );
 
     this.guardOps = new Counter({
       name: `${PREFIX}guard_ops_total`,
@@ -163,6 +185,11 @@ export class SidecarMetrics {
   /** `telemetry_sidecar_upstream_queue_stats` reads `provider` at every scrape. */
   bindQueue(provider: () => number): void {
     this.queueDepth = provider;
+  }
+
+  /** The memory guard gauges read `provider` at every scrape. */
+  bindMemory(provider: () => MemoryStatus): void {
+    this.memoryStatus = provider;
   }
 
   guardOp(op: 'activate' | 'release', result: GuardOpResult): void {

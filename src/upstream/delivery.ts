@@ -200,6 +200,27 @@ export class Delivery {
     this.pump();
   }
 
+  /**
+   * Memory pressure: drops the oldest batches not being sent, at least `bytes`
+   * of them while there are any, counted as `memory_pressure`; returns the bytes dropped.
+   */
+  shedOldest(bytes: number): number {
+    let dropped = 0;
+    let stats = 0;
+    while (dropped < bytes) {
+      const index = this.sending ? 1 : 0;
+      const victim = this.queue[index];
+      if (!victim) break;
+      this.queue.splice(index, 1);
+      this.release(victim, false);
+      dropped += victim.bytes;
+      stats += victim.count;
+    }
+    this.metrics.statsDropped('memory_pressure', stats);
+    this.metrics.upstreamStats('dropped', stats);
+    return dropped;
+  }
+
   /** Drops the oldest batches not being sent until the bound holds again. */
   private trim(): void {
     while (this.heldBytes > this.options.queueMaxBytes) {
