@@ -164,7 +164,10 @@ export class MemoryGuard {
       limitMb: mb(this.limit ?? 0),
     };
     if (state === 'shedding') {
-      this.options.logger.warn(fields, 'memory guard: shedding load (oldest queued batches, then a share of new stats)');
+      this.options.logger.warn(
+        fields,
+        'memory guard: shedding load (oldest queued batches, then a share of new stats)',
+      );
     } else {
       this.options.logger.info(
         { ...fields, refusedRequests: this.refusedRequests, shedQueueMb: mb(this.shedQueueBytes) },
