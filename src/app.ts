@@ -3,6 +3,7 @@
  * shuts it down in the order SPEC §6 gives. main.ts and the integration tests
  * both start the product through here.
  */
+import { getHeapStatistics } from 'node:v8';
 import type { Logger } from 'pino';
 import type { Config, Upstream } from './config.js';
 import { WorkerRegistry } from './core/registry.js';
@@ -71,6 +72,17 @@ export function createSink(config: Readonly<Config>, callTimeoutMs?: number): Si
       return new GrpcSink(options);
     }
   }
+}
+
+/** The memory figures the sidecar runs with, in MiB, for its start line (docs/memory.md). */
+function memorySettings(config: Readonly<Config>): Record<string, number | null> {
+  const mib = (bytes: number | undefined) => (bytes === undefined ? null : Math.round((bytes / 2 ** 20) * 10) / 10);
+  return {
+    containerLimitMb: mib(config.containerMemoryBytes),
+    guardLimitMb: mib(config.memoryLimitBytes),
+    queueMaxMb: mib(config.queueMaxBytes),
+    v8HeapLimitMb: mib(getHeapStatistics().heap_size_limit),
+  };
 }
 
 export async function startSidecar(config: Readonly<Config>, options: SidecarOptions = {}): Promise<Sidecar> {
@@ -165,7 +177,13 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
   scheduler.start();
   ready = true;
   logger.info(
-    { grpcPort, httpPort: http.port, upstream: sink.description, flushIntervalMs: config.flushIntervalMs },
+    {
+      grpcPort,
+      httpPort: http.port,
+      upstream: sink.description,
+      flushIntervalMs: config.flushIntervalMs,
+      memory: memorySettings(config),
+    },
     'telemetry-sidecar serving',
   );
 

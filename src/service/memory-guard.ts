@@ -6,7 +6,8 @@
  * memory (Buffers, typed arrays). RSS will not do: V8 and malloc keep pages
  * after a collection, so RSS hardly falls once it has risen, and a guard on it
  * refuses forever. Garbage is not pressure either, so above the high watermark
- * V8 is asked for a full collection before anything is shed.
+ * V8 is asked for a full collection before anything is shed (and, while
+ * shedding, above the low one, so that recovery shows as soon as it happens).
  *
  * Shedding order: the delivery queue's oldest batches first, then a share of
  * new TrackStats requests growing with the overshoot, up to all of them at the
@@ -27,10 +28,13 @@ const SAMPLE_INTERVAL_MS = 500;
 export const HIGH_WATERMARK = 0.85;
 /** ...and ends below this one: the gap keeps the guard from flapping with each collection. */
 export const LOW_WATERMARK = 0.7;
-/** Dropped queue bytes count as freed for this long: the collector releases them a little later. */
-const SHED_CREDIT_MS = 2000;
 /** A forced full collection pauses the loop for tens of ms: at most this often. */
 const COLLECT_INTERVAL_MS = 5000;
+/**
+ * Dropped queue bytes count as freed for this long: the collector releases
+ * them later, and by then a forced collection has run if memory stayed high.
+ */
+const SHED_CREDIT_MS = COLLECT_INTERVAL_MS + SAMPLE_INTERVAL_MS;
 
 export type MemoryState = 'normal' | 'shedding';
 
@@ -120,7 +124,9 @@ export class MemoryGuard {
     if (this.limit === undefined) return;
     const now = this.now();
     let held = this.measure();
-    if (held > this.high && this.options.collect && now - this.lastCollect >= COLLECT_INTERVAL_MS) {
+    // garbage is not pressure; and while shedding, collecting shows at once what the shedding freed
+    const suspect = this.state === 'normal' ? this.high : this.low;
+    if (held > suspect && this.options.collect && now - this.lastCollect >= COLLECT_INTERVAL_MS) {
       this.lastCollect = now;
       this.options.collect();
       held = this.measure();

@@ -158,6 +158,25 @@ describe('MemoryGuard', () => {
     expect(h.state.collects).toBe(2);
   });
 
+  it('while shedding, has V8 collect above the low watermark too, so recovery shows as soon as memory is freed', () => {
+    let afterCollect = 150 * MB;
+    const h = harness({ collect: () => afterCollect });
+    h.at(150 * MB);
+    expect(h.guard.status().state).toBe('shedding');
+    expect(h.state.collects).toBe(1);
+    afterCollect = 100 * MB; // the queue drained: its Buffers are garbage now
+    h.at(120 * MB); // within 5 s of the last collection: the reading stands
+    expect(h.guard.status().state).toBe('shedding');
+    h.state.now += 5000;
+    h.at(120 * MB);
+    expect(h.state.collects).toBe(2);
+    expect(h.guard.status()).toMatchObject({ state: 'normal', heldBytes: 100 * MB });
+    // back to normal, a reading between the watermarks is no reason to collect
+    h.state.now += 5000;
+    h.at(120 * MB);
+    expect(h.state.collects).toBe(2);
+  });
+
   it('is off without a limit', () => {
     const guard = new MemoryGuard({
       limitBytes: undefined,
