@@ -128,8 +128,14 @@ export class MemoryGuard {
     const suspect = this.state === 'normal' ? this.high : this.low;
     if (held > suspect && this.options.collect && now - this.lastCollect >= COLLECT_INTERVAL_MS) {
       this.lastCollect = now;
+      const started = performance.now();
       this.options.collect();
+      const before = held;
       held = this.measure();
+      this.options.logger.debug(
+        { pauseMs: Math.round(performance.now() - started), beforeMb: mb(before), afterMb: mb(held) },
+        'memory guard: forced a full collection',
+      );
     }
     this.held = held;
     this.recentSheds = this.recentSheds.filter((s) => now - s.at < SHED_CREDIT_MS);

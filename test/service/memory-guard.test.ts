@@ -149,7 +149,10 @@ describe('MemoryGuard', () => {
     expect(h.state.collects).toBe(1);
     expect(h.guard.status()).toMatchObject({ state: 'normal', heldBytes: 40 * MB });
     expect(h.state.shedCalls).toEqual([]);
-    expect(h.lines).toEqual([]);
+    // no state change; the collection is logged at debug level only, with what it cost and freed
+    expect(h.lines).toEqual([
+      expect.objectContaining({ level: 20, msg: 'memory guard: forced a full collection', beforeMb: 150, afterMb: 40 }),
+    ]);
     // forced collections pause the loop: at most one per 5 s
     h.at(150 * MB);
     expect(h.state.collects).toBe(1);
