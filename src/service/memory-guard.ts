@@ -31,8 +31,8 @@ export const LOW_WATERMARK = 0.7;
 /** A forced full collection pauses the loop for tens of ms: at most this often. */
 const COLLECT_INTERVAL_MS = 5000;
 /**
- * Dropped queue bytes count as freed for this long: the collector releases
- * them later, and by then a forced collection has run if memory stayed high.
+ * Dropped queue bytes count as freed until a forced collection shows them
+ * freed, or for this long: by then one has run if memory stayed high.
  */
 const SHED_CREDIT_MS = COLLECT_INTERVAL_MS + SAMPLE_INTERVAL_MS;
 
@@ -132,6 +132,8 @@ export class MemoryGuard {
       this.options.collect();
       const before = held;
       held = this.measure();
+      // what was dropped before is freed now, and this reading shows it
+      this.recentSheds = [];
       this.options.logger.debug(
         { pauseMs: Math.round(performance.now() - started), beforeMb: mb(before), afterMb: mb(held) },
         'memory guard: forced a full collection',

@@ -180,6 +180,21 @@ describe('MemoryGuard', () => {
     expect(h.state.collects).toBe(2);
   });
 
+  it('counts dropped queue bytes as freed only until a collection shows what was really freed', () => {
+    let afterCollect = 150 * MB;
+    const h = harness({ queueBytes: 40 * MB, collect: () => afterCollect });
+    h.at(150 * MB); // collected, still 150: 38 MB of the queue dropped, 2 MB left
+    expect(h.state.queue).toBe(2 * MB);
+    expect(h.guard.status().refuseShare).toBe(0);
+    afterCollect = 144 * MB; // only 6 MB of it was really freed (the rest is held elsewhere)
+    h.state.now += 4500;
+    h.at(150 * MB);
+    expect(h.state.collects).toBe(2);
+    // the last 2 MB of the queue go, and (144 - 2 - 136) / 24 of new stats are refused
+    expect(h.state.queue).toBe(0);
+    expect(h.guard.status().refuseShare).toBe(0.25);
+  });
+
   it('is off without a limit', () => {
     const guard = new MemoryGuard({
       limitBytes: undefined,
