@@ -13,9 +13,18 @@ const NO_LIMIT = 2 ** 60;
 /**
  * The guard's limit as a share of the container's: the rest is V8's young
  * generation and free heap pages, Node's own native memory and the mapped
- * binary (about 70 MiB together under load), which the guard's signal does not see.
+ * binary, which the guard's signal does not see.
  */
 const GUARD_SHARE_OF_CONTAINER = 0.5;
+/**
+ * In small containers the part the signal does not see weighs more. Measured
+ * (docs/memory.md): RSS is about 47 MiB (the mapped binary, native memory)
+ * plus 1.3 times the held memory; the guard's limit keeps that under 90 % of
+ * the container's limit.
+ */
+const RSS_OUTSIDE_SIGNAL_BYTES = 47 * MiB;
+const RSS_PER_HELD_BYTE = 1.3;
+const RSS_SHARE_OF_CONTAINER = 0.9;
 /** Near V8's heap limit the collector thrashes and then the process dies: keep the guard below it. */
 const GUARD_SHARE_OF_V8_HEAP = 0.8;
 /** The queue is the first thing shed, so it must fill well before the guard trips. */
@@ -37,7 +46,14 @@ export function deriveMemoryLimits(containerBytes: number | undefined, v8HeapLim
   const heapBound = Math.floor(v8HeapLimitBytes * GUARD_SHARE_OF_V8_HEAP);
   if (containerBytes === undefined) return { guardLimitBytes: heapBound, queueMaxBytes: QUEUE_MAX_BYTES };
   return {
-    guardLimitBytes: Math.min(heapBound, Math.floor(containerBytes * GUARD_SHARE_OF_CONTAINER)),
+    guardLimitBytes: Math.max(
+      0,
+      Math.min(
+        heapBound,
+        Math.floor(containerBytes * GUARD_SHARE_OF_CONTAINER),
+        Math.floor((containerBytes * RSS_SHARE_OF_CONTAINER - RSS_OUTSIDE_SIGNAL_BYTES) / RSS_PER_HELD_BYTE),
+      ),
+    ),
     queueMaxBytes: Math.min(QUEUE_MAX_BYTES, Math.floor(containerBytes * QUEUE_SHARE_OF_CONTAINER)),
   };
 }

@@ -92,6 +92,13 @@ describe('deriveMemoryLimits', () => {
     expect(deriveMemoryLimits(1024 * MiB, bigHeap)).toEqual({ guardLimitBytes: 512 * MiB, queueMaxBytes: 128 * MiB });
   });
 
+  it('keeps the guard lower in small containers, where Node itself takes a larger share', () => {
+    // the whole process, ~47 MiB + 1.3 x held, stays under 90 % of the limit
+    expect(deriveMemoryLimits(128 * MiB, bigHeap).guardLimitBytes).toBe(Math.floor(((128 * 0.9 - 47) * MiB) / 1.3));
+    expect(deriveMemoryLimits(128 * MiB, bigHeap).queueMaxBytes).toBe(16 * MiB);
+    expect(deriveMemoryLimits(192 * MiB, bigHeap).guardLimitBytes).toBe(96 * MiB);
+  });
+
   it('caps the queue at 256 MiB and keeps the guard below V8 heap limit', () => {
     expect(deriveMemoryLimits(8192 * MiB, bigHeap)).toEqual({
       guardLimitBytes: Math.floor(bigHeap * 0.8),

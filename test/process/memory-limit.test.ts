@@ -22,13 +22,14 @@ import {
 } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Loadgen } from '../../src/cli/loadgen.js';
+import { deriveMemoryLimits } from '../../src/memory-limits.js';
 import { loadPackageDefinition } from '../../src/wire/protos.js';
 import { spawnSidecar, type RunningSidecar } from '../helpers/process.js';
 import { scrape, type Scrape } from '../observe/scrape.js';
 
 const MiB = 2 ** 20;
 /** Small enough that the queue alone could pass it within seconds at this load. */
-const LIMIT_BYTES = 128 * MiB;
+const LIMIT_BYTES = 160 * MiB;
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -168,7 +169,9 @@ describe('the sidecar under a memory limit', () => {
         ...(cgroup
           ? {}
           : {
-              SIDECAR_MEMORY_LIMIT_MB: String(LIMIT_BYTES / 2 / MiB),
+              SIDECAR_MEMORY_LIMIT_MB: String(
+                Math.floor(deriveMemoryLimits(LIMIT_BYTES, Infinity).guardLimitBytes / MiB),
+              ),
               NODE_OPTIONS: '--max-semi-space-size=1 --max-old-space-size=256',
             }),
       },
@@ -187,17 +190,18 @@ describe('the sidecar under a memory limit', () => {
           .split('\n')
           .find((l) => l.includes('"telemetry-sidecar serving"'))!,
       );
-      expect(serving.memory).toMatchObject({ containerLimitMb: 128, guardLimitMb: 64, queueMaxMb: 256 });
+      expect(serving.memory).toMatchObject({ containerLimitMb: 160, guardLimitMb: 74.6, queueMaxMb: 256 });
     }
 
     let maxRss = 0;
     const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssBytes(sidecar.child.pid!))), 100);
     cleanup.push(() => clearInterval(sampler));
 
-    // 500 participants x 40 tracks: 20 000 aggregates, so every 1 s flush queues ~20 000 stats (~6 MB)
+    // 200 participants x 40 tracks: 8 000 aggregates (~30 MB held with the rest of the sidecar, under the low
+    // watermark), and every 1 s flush queues a stat for each that reported (~180 bytes each)
     const load = new Loadgen({
       target: `127.0.0.1:${sidecar.grpcPort}`,
-      participants: 500,
+      participants: 200,
       tracks: 40,
       statsPerMessage: 100,
       streams: 2,
@@ -253,9 +257,14 @@ describe('the sidecar under a memory limit', () => {
     const logs = sidecar.output();
     expect(logs).toContain('"memory guard: shedding load');
     expect(logs).toContain('"memory guard: recovered, accepting every stat"');
+    const guardLine = (msg: string) =>
+      JSON.parse(logs.split('\n').find((l) => l.includes(msg)) ?? '{}') as { heldMb?: number; shedQueueMb?: number };
+    const tripped = guardLine('"memory guard: shedding load');
+    const recovered = guardLine('"memory guard: recovered');
     console.log(
-      `memory-limit test: ${cgroup ? 'cgroup' : 'no cgroup'}, max RSS ${(maxRss / MiB).toFixed(1)} MiB of ${LIMIT_BYTES / MiB}, ` +
-        `refused before recovery ${refusedAfter}, upstream acked ${upstream.acked} calls`,
+      `memory-limit test: ${cgroup ? 'cgroup' : 'no cgroup'}, max RSS ${(maxRss / MiB).toFixed(1)} MiB of ${LIMIT_BYTES / MiB}; ` +
+        `guard tripped at ${tripped.heldMb} MB held, recovered at ${recovered.heldMb} MB after dropping ${recovered.shedQueueMb} MB ` +
+        `of queue; ${refusedAfter} stats refused; upstream acked ${upstream.acked} calls`,
     );
   }, 150_000);
 });
