@@ -185,7 +185,7 @@ const SETTINGS = {
   memoryLimitMb: {
     env: 'SIDECAR_MEMORY_LIMIT_MB',
     parse: positiveInt,
-    help: "memory guard limit on V8 heap used + external memory: load is shed from 85% of it (default: 50% of the container's memory limit, at most 80% of V8's heap limit)",
+    help: "memory guard limit on V8 heap used + external memory: load is shed from 85% of it (default: 50% of the container's memory limit, less below 190 MiB, at most 80% of V8's heap limit; see docs/memory.md)",
   },
   logLevel: { env: 'LOG_LEVEL', default: 'info', parse: logLevel, help: LOG_LEVELS.join(' | ') },
 } satisfies Record<string, Setting<unknown>>;
