@@ -31,8 +31,6 @@ const GUARD_SHARE_OF_V8_HEAP = 0.8;
 const QUEUE_SHARE_OF_CONTAINER = 1 / 8;
 /** The queue bound without a container limit (and the most it gets with one). */
 export const QUEUE_MAX_BYTES = 256 * MiB;
-/** `--max-old-space-size` recommended for a container limit: V8 collects before the heap outgrows its share. */
-const V8_OLD_SPACE_SHARE_OF_CONTAINER = 0.5;
 
 export interface MemoryLimits {
   /** The memory guard's limit: held bytes (V8 heap used + external) at which every new stat is refused. */
@@ -56,11 +54,6 @@ export function deriveMemoryLimits(containerBytes: number | undefined, v8HeapLim
     ),
     queueMaxBytes: Math.min(QUEUE_MAX_BYTES, Math.floor(containerBytes * QUEUE_SHARE_OF_CONTAINER)),
   };
-}
-
-/** The `--max-old-space-size` (MiB) to run the sidecar with under a container limit. */
-export function recommendedMaxOldSpaceMb(containerBytes: number): number {
-  return Math.floor((containerBytes * V8_OLD_SPACE_SHARE_OF_CONTAINER) / MiB);
 }
 
 export interface CgroupSources {

@@ -2,12 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  containerMemoryLimitBytes,
-  deriveMemoryLimits,
-  QUEUE_MAX_BYTES,
-  recommendedMaxOldSpaceMb,
-} from '../src/memory-limits.js';
+import { containerMemoryLimitBytes, deriveMemoryLimits, QUEUE_MAX_BYTES } from '../src/memory-limits.js';
 
 const MiB = 1024 * 1024;
 /** What cgroup v1 writes for "no limit". */
@@ -112,10 +107,5 @@ describe('deriveMemoryLimits', () => {
       guardLimitBytes: Math.floor(bigHeap * 0.8),
       queueMaxBytes: 256 * MiB,
     });
-  });
-
-  it('recommends a V8 old space of half the container limit', () => {
-    expect(recommendedMaxOldSpaceMb(256 * MiB)).toBe(128);
-    expect(recommendedMaxOldSpaceMb(1000 * MiB)).toBe(500);
   });
 });
