@@ -6,6 +6,7 @@
  * product through here.
  */
 import { format } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
 import { setLogger as setGrpcLogger } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { checkConfigFiles, settingName, type Config } from './config.js';
@@ -16,7 +17,7 @@ import { createLogger, LogRateLimiter, workerLogFields } from './observe/log.js'
 import { SidecarMetrics } from './observe/metrics.js';
 import { FlushScheduler } from './schedule/scheduler.js';
 import { StatStamper } from './schedule/stamp.js';
-import { MemoryGuard } from './service/memory-guard.js';
+import { MemoryGuard, v8Collector, type MemoryReading } from './service/memory-guard.js';
 import { GrpcServer } from './service/server.js';
 import { SidecarService } from './service/sidecar.js';
 import { formatAddress, SettingError, type Address } from './settings/index.js';
@@ -40,6 +41,8 @@ export interface SidecarOptions {
   now?: () => number;
   /** Retry and call timing of delivery; production defaults: backoff 1 s to 30 s, 30 s per call. */
   delivery?: { retryInitialMs?: number; retryMaxMs?: number; callTimeoutMs?: number; quarantineStrikes?: number };
+  /** Replaces the memory guard's reading of process.memoryUsage() (and its forced collection) for a test. */
+  memoryReading?: () => MemoryReading;
 }
 
 export interface ShutdownReport {
@@ -55,6 +58,7 @@ export interface Sidecar {
   readonly httpPort: number;
   readonly registry: WorkerRegistry;
   readonly metrics: SidecarMetrics;
+  readonly memory: MemoryGuard;
   readonly logger: Logger;
   shutdown(): Promise<ShutdownReport>;
 }
@@ -86,6 +90,17 @@ export function createSink(
   }
 }
 
+/** The memory figures the sidecar runs with, in MiB, for its start line (docs/memory.md). */
+function memorySettings(config: Readonly<Config>): Record<string, number | null> {
+  const mib = (bytes: number | undefined) => (bytes === undefined ? null : Math.round((bytes / 2 ** 20) * 10) / 10);
+  return {
+    containerLimitMb: mib(config.containerMemoryBytes),
+    guardLimitMb: mib(config.memoryLimitBytes),
+    queueMaxMb: mib(config.queueMaxBytes),
+    v8HeapLimitMb: mib(getHeapStatistics().heap_size_limit),
+  };
+}
+
 export async function startSidecar(config: Readonly<Config>, options: SidecarOptions = {}): Promise<Sidecar> {
   checkConfigFiles(config);
   const observed = observe(config, options);
@@ -94,7 +109,7 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
   const scheduled = schedule(config, observed, registry, delivered, {
     workerReaped: (worker) => served.service.workerReaped(worker),
   });
-  const served = service(config, observed, registry, scheduled);
+  const served = service(config, options, observed, registry, scheduled, delivered);
   const serving = await serve(config, observed, served);
   bindGauges(observed.metrics, registry, served, delivered);
   served.memory.start();
@@ -106,6 +121,7 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
       httpPort: serving.http.port,
       upstream: delivered.sink.description,
       flushIntervalMs: config.flushIntervalMs,
+      memory: memorySettings(config),
     },
     'telemetry-sidecar serving',
   );
@@ -115,6 +131,7 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
     httpPort: serving.http.port,
     registry,
     metrics: observed.metrics,
+    memory: served.memory,
     logger: observed.logger,
     shutdown: () => (stopping ??= shutdown(config, { observed, delivered, scheduled, served, serving })),
   };
@@ -224,11 +241,19 @@ interface Served {
 /** The RPC layer: the service driving the core, its memory guard, and the gRPC adapter. */
 function service(
   config: Readonly<Config>,
+  options: SidecarOptions,
   { metrics, logger, now }: Observed,
   registry: WorkerRegistry,
   scheduler: FlushScheduler,
+  { delivery }: Delivered,
 ): Served {
-  const memory = new MemoryGuard(config.memoryLimitBytes);
+  // sheds the delivery queue first, then a share of new stats (docs/memory.md)
+  const memory = new MemoryGuard({
+    limitBytes: config.memoryLimitBytes,
+    logger,
+    shedQueue: (bytes) => delivery.shedOldest(bytes),
+    ...(options.memoryReading ? { read: options.memoryReading } : { collect: v8Collector() }),
+  });
   const service = new SidecarService({
     registry,
     flush: () => scheduler.flush(),
@@ -289,12 +314,13 @@ function listenError(setting: string, address: Address, err: unknown): SettingEr
 function bindGauges(
   metrics: SidecarMetrics,
   registry: WorkerRegistry,
-  { grpc }: Served,
+  { grpc, memory }: Served,
   { delivery }: Delivered,
 ): void {
   metrics.bindWorkers(() => registry.counts());
   metrics.bindSessions(() => grpc.sessionCount);
   metrics.bindQueue(() => delivery.queuedStats);
+  metrics.bindMemory(() => memory.status());
 }
 
 /**

@@ -6,8 +6,8 @@
  * settings language of src/settings/. Nothing else in the program reads
  * process.env. Every setting is described in docs/configuration.md.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { DEFAULT_MAX_GUARDS_PER_WORKER } from './core/registry.js';
 import {
   address,
@@ -33,6 +33,7 @@ import {
   type Setting,
   type Upstream,
 } from './settings/index.js';
+import { containerMemoryLimitBytes, deriveMemoryLimits, QUEUE_MAX_BYTES } from './memory-limits.js';
 
 export type { Address, Upstream };
 /** The one settings error (src/settings), under the name callers of loadConfig know. */
@@ -77,8 +78,10 @@ export interface Config {
   maxTracksPerWorker: number;
   /** Guard ids held or remembered as released per worker; refused with RESOURCE_EXHAUSTED above it. */
   maxGuardsPerWorker: number;
-  /** Above this RSS new stats are refused; undefined: no limit. */
-  memoryLimitBytes?: number;
+  /** The memory guard's limit on held memory (V8 heap used + external); see docs/memory.md. */
+  memoryLimitBytes: number;
+  /** The container's memory limit as detected; undefined: none. */
+  containerMemoryBytes?: number;
   logLevel: string;
 }
 
@@ -158,9 +161,8 @@ const SETTINGS = {
   },
   queueMaxBytes: {
     env: 'SIDECAR_QUEUE_MAX_BYTES',
-    default: '268435456',
     parse: byteSize,
-    help: 'delivery queue bound (bytes, or 256Mi); oldest batches dropped beyond it',
+    help: `delivery queue bound (bytes, or 256Mi); oldest batches dropped beyond it (default: 1/8 of the container's memory limit, at most ${QUEUE_MAX_BYTES / 2 ** 20}Mi)`,
   },
   spoolDir: { env: 'SIDECAR_SPOOL_DIR', parse: path, help: 'directory for the on-disk spool (unset: no spool)' },
   fileMaxBytes: {
@@ -203,7 +205,7 @@ const SETTINGS = {
   memoryLimitMb: {
     env: 'SIDECAR_MEMORY_LIMIT_MB',
     parse: positiveInt,
-    help: "refuse new stats above this RSS (default: 80% of the container's limit)",
+    help: "memory guard limit on V8 heap used + external memory: load is shed from 85% of it (default: 50% of the container's memory limit, less below 190 MiB, at most 80% of V8's heap limit; see docs/memory.md)",
   },
   logLevel: {
     env: 'LOG_LEVEL',
@@ -219,29 +221,13 @@ const TABLE_OPTIONS = { envPrefix: 'SIDECAR_', flagAlias: 'sidecar-' };
 /** Which name supplied each setting of a loaded config (a flag as written, else the env var). */
 const NAMES = new WeakMap<Readonly<Config>, Record<SettingKey, string>>();
 
-/** Reads the container's memory limit (cgroup v2, then v1); undefined when there is none. */
-export function containerMemoryLimitBytes(
-  read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
-): number | undefined {
-  for (const path of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
-    let raw: string;
-    try {
-      raw = read(path).trim();
-    } catch {
-      continue;
-    }
-    const bytes = Number(raw);
-    // cgroup v1 reports "no limit" as a huge page-aligned number
-    if (raw === 'max' || !Number.isFinite(bytes) || bytes >= 2 ** 60) return undefined;
-    return bytes;
-  }
-  return undefined;
-}
-
 export interface ConfigSources {
   env: NodeJS.ProcessEnv;
   argv: string[];
+  /** The container's memory limit in bytes; undefined: none. */
   memoryLimitBytes?: () => number | undefined;
+  /** V8's heap limit in bytes (`--max-old-space-size` and the young generation). */
+  heapLimitBytes?: () => number;
 }
 
 /** Parses env and flags; throws SettingError with one line naming the bad setting. */
@@ -249,9 +235,12 @@ export function loadConfig({
   env,
   argv,
   memoryLimitBytes = containerMemoryLimitBytes,
+  heapLimitBytes = () => getHeapStatistics().heap_size_limit,
 }: ConfigSources): Readonly<Config> {
   const { values: p, names } = loadSettings(SETTINGS, { env, argv }, TABLE_OPTIONS);
 
+  const containerLimit = memoryLimitBytes();
+  const derived = deriveMemoryLimits(containerLimit, heapLimitBytes());
   const config: Config = {
     grpcAddr: p.grpcAddr!,
     httpAddr: p.httpAddr!,
@@ -262,7 +251,7 @@ export function loadConfig({
     nodeId: p.nodeId ?? hostname(),
     analyticsKey: p.analyticsKey ?? '',
     batchMaxStats: p.batchMaxStats!,
-    queueMaxBytes: p.queueMaxBytes!,
+    queueMaxBytes: p.queueMaxBytes ?? derived.queueMaxBytes,
     fileMaxBytes: p.fileMaxBytes!,
     fileMaxFiles: p.fileMaxFiles!,
     quarantineMaxBytes: p.quarantineMaxBytes!,
@@ -270,8 +259,10 @@ export function loadConfig({
     maxWorkers: p.maxWorkers!,
     maxTracksPerWorker: p.maxTracksPerWorker!,
     maxGuardsPerWorker: p.maxGuardsPerWorker!,
+    memoryLimitBytes: p.memoryLimitMb === undefined ? derived.guardLimitBytes : p.memoryLimitMb * 1024 * 1024,
     logLevel: p.logLevel!,
   };
+  if (containerLimit !== undefined) config.containerMemoryBytes = containerLimit;
   if (p.upstreamTokenFile) config.upstreamTokenFile = p.upstreamTokenFile;
   if (p.upstreamCaFile) config.upstreamCaFile = p.upstreamCaFile;
   if (p.upstreamCertFile) config.upstreamCertFile = p.upstreamCertFile;
@@ -279,10 +270,6 @@ export function loadConfig({
   if (p.grpcTokenFile) config.grpcTokenFile = p.grpcTokenFile;
   if (p.metricsTokenFile) config.metricsTokenFile = p.metricsTokenFile;
   if (p.spoolDir) config.spoolDir = p.spoolDir;
-  const limitMb = p.memoryLimitMb;
-  const containerLimit = limitMb === undefined ? memoryLimitBytes() : undefined;
-  if (limitMb !== undefined) config.memoryLimitBytes = limitMb * 1024 * 1024;
-  else if (containerLimit !== undefined) config.memoryLimitBytes = Math.floor(containerLimit * 0.8);
   if ((config.upstreamCertFile === undefined) !== (config.upstreamKeyFile === undefined)) {
     const missing = config.upstreamCertFile === undefined ? 'upstreamCertFile' : 'upstreamKeyFile';
     throw new SettingError(

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, containerMemoryLimitBytes, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
 
-const load = (env: Record<string, string> = {}, argv: string[] = [], limit?: number) =>
-  loadConfig({ env, argv, memoryLimitBytes: () => limit });
+const HEAP_LIMIT = 4096 * 1024 * 1024;
+const load = (env: Record<string, string> = {}, argv: string[] = [], limit?: number, heap = HEAP_LIMIT) =>
+  loadConfig({ env, argv, memoryLimitBytes: () => limit, heapLimitBytes: () => heap });
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
@@ -22,7 +23,8 @@ describe('loadConfig', () => {
       maxTracksPerWorker: 1000,
       logLevel: 'info',
     });
-    expect(c.memoryLimitBytes).toBeUndefined();
+    expect(c.memoryLimitBytes).toBe(Math.floor(HEAP_LIMIT * 0.8));
+    expect(c.containerMemoryBytes).toBeUndefined();
     expect(c.spoolDir).toBeUndefined();
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -127,26 +129,17 @@ describe('loadConfig', () => {
     expect(() => load({ SIDECAR_UPSTREAM_CERT_FILE: '/c.pem' })).toThrow(/SIDECAR_UPSTREAM_KEY_FILE/);
   });
 
-  it("defaults the memory limit to 80% of the container's and honours an explicit one", () => {
-    expect(load({}, [], 1000 * 1024 * 1024).memoryLimitBytes).toBe(Math.floor(1000 * 1024 * 1024 * 0.8));
-    expect(load({ SIDECAR_MEMORY_LIMIT_MB: '300' }, [], 1e12).memoryLimitBytes).toBe(300 * 1024 * 1024);
-  });
-});
-
-describe('containerMemoryLimitBytes', () => {
-  it('reads cgroup v2, treats "max" as no limit and falls back to cgroup v1', () => {
-    expect(containerMemoryLimitBytes(() => '536870912\n')).toBe(536870912);
-    expect(containerMemoryLimitBytes(() => 'max\n')).toBeUndefined();
-    const v1 = (path: string) => {
-      if (path.endsWith('memory.max')) throw new Error('ENOENT');
-      return '268435456';
-    };
-    expect(containerMemoryLimitBytes(v1)).toBe(268435456);
-    expect(containerMemoryLimitBytes(() => '9223372036854771712')).toBeUndefined();
-    expect(
-      containerMemoryLimitBytes(() => {
-        throw new Error('ENOENT');
-      }),
-    ).toBeUndefined();
+  it("derives the memory guard limit and the queue bound from the container's limit; explicit settings win", () => {
+    const container = 256 * 1024 * 1024;
+    expect(load({}, [], container)).toMatchObject({
+      memoryLimitBytes: container / 2,
+      queueMaxBytes: container / 8,
+      containerMemoryBytes: container,
+    });
+    // a V8 heap limit below the container's share bounds the guard, so V8 never reaches its own limit first
+    expect(load({}, [], container, 131 * 1024 * 1024).memoryLimitBytes).toBe(Math.floor(131 * 1024 * 1024 * 0.8));
+    expect(load({}, [], 64 * 1024 * 1024 * 1024).queueMaxBytes).toBe(268435456);
+    const explicit = load({ SIDECAR_MEMORY_LIMIT_MB: '300', SIDECAR_QUEUE_MAX_BYTES: '1000' }, [], container);
+    expect(explicit).toMatchObject({ memoryLimitBytes: 300 * 1024 * 1024, queueMaxBytes: 1000 });
   });
 });

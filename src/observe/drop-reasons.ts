@@ -5,7 +5,9 @@
  * before counting it.
  */
 export const DROP_REASONS = {
-  memory_limit: 'refused at ingest: over SIDECAR_MEMORY_LIMIT_MB (the client got UNAVAILABLE)',
+  memory_limit:
+    'refused at ingest: the memory guard was shedding load (SIDECAR_MEMORY_LIMIT_MB; the client got UNAVAILABLE and may retry)',
+  memory_pressure: 'queued for delivery, dropped oldest-first by the memory guard to get back under its low watermark',
   track_limit:
     'refused at ingest: a worker would hold more than SIDECAR_MAX_TRACKS_PER_WORKER tracks (RESOURCE_EXHAUSTED)',
   invalid_argument:

@@ -9,6 +9,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { RegistryCounts, TrackStatInput } from '../core/registry.js';
 import { DeliveryHealthMetrics } from './delivery-metrics.js';
 import type { DropReason } from './drop-reasons.js';
+import { MemoryMetrics, type MemoryGauges } from './memory-metrics.js';
 import { Expositor, type Exposition } from './exposition.js';
 import { PipelineMetrics, type GuardOp, type GuardOpResult, type UpstreamResult } from './pipeline-metrics.js';
 import { TrafficMetrics } from './traffic-metrics.js';
@@ -28,6 +29,7 @@ export class SidecarMetrics {
   private readonly pipeline: PipelineMetrics;
   private readonly traffic: TrafficMetrics;
   private readonly deliveryHealth: DeliveryHealthMetrics;
+  private readonly memory: MemoryMetrics;
   private readonly expositor: Expositor;
 
   constructor(opts: SidecarMetricsOptions = {}) {
@@ -35,6 +37,7 @@ export class SidecarMetrics {
     this.pipeline = new PipelineMetrics(this.registry);
     this.traffic = new TrafficMetrics(this.registry);
     this.deliveryHealth = new DeliveryHealthMetrics(this.registry);
+    this.memory = new MemoryMetrics(this.registry);
     this.expositor = new Expositor(this.registry);
   }
 
@@ -50,6 +53,11 @@ export class SidecarMetrics {
   /** `telemetry_sidecar_upstream_queue_stats` reads `provider` at every scrape. */
   bindQueue(provider: () => number): void {
     this.pipeline.providers.queuedStats = provider;
+  }
+
+  /** The memory guard gauges read `provider` at every scrape. */
+  bindMemory(provider: () => MemoryGauges): void {
+    this.memory.provider = provider;
   }
 
   guardOp(op: GuardOp, result: GuardOpResult): void {

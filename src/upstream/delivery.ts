@@ -371,21 +371,42 @@ export class Delivery {
     return writing;
   }
 
+  /**
+   * Memory pressure (the memory guard): drops the oldest batches not being
+   * sent, at least `bytes` of payload while there are any, counted as
+   * `memory_pressure`; returns the payload bytes dropped.
+   */
+  shedOldest(bytes: number): number {
+    return this.dropOldest('memory_pressure', (dropped) => dropped < bytes).bytes;
+  }
+
   /** Drops the oldest batches not being sent until the bound holds again. */
   private trim(): void {
+    const { stats, batches } = this.dropOldest('queue_full', () => this.heldBytes > this.options.queueMaxBytes);
+    if (batches > 0) this.logger.warn({ stats, batches }, 'delivery queue full: dropped the oldest batches');
+  }
+
+  /** Drops the oldest held batches (never the one being sent) while `more(bytesDropped)`; counts them under `reason`. */
+  private dropOldest(
+    reason: 'queue_full' | 'memory_pressure',
+    more: (bytesDropped: number) => boolean,
+  ): { stats: number; batches: number; bytes: number } {
     let stats = 0;
     let batches = 0;
+    let bytes = 0;
     for (const victim of this.held) {
-      if (this.heldBytes <= this.options.queueMaxBytes) break;
+      if (!more(bytes)) break;
       if (victim === this.inFlight) continue;
       this.settle(victim, false);
       stats += victim.count;
+      bytes += victim.bytes;
       batches++;
     }
-    if (batches === 0) return;
-    this.metrics.statsDropped('queue_full', stats);
-    this.metrics.upstreamStats('dropped', stats);
-    this.logger.warn({ stats, batches }, 'delivery queue full: dropped the oldest batches');
+    if (batches > 0) {
+      this.metrics.statsDropped(reason, stats);
+      this.metrics.upstreamStats('dropped', stats);
+    }
+    return { stats, batches, bytes };
   }
 
   private pump(): void {

@@ -18,8 +18,11 @@ export function spawnSidecar(
   env: Record<string, string> = {},
   args: string[] = [],
   main: string = MAIN,
+  /** A command that runs node with the arguments it is given (e.g. a shell that joins a cgroup first). */
+  launcher: string[] = [],
 ): Promise<RunningSidecar> {
-  const child = spawn(process.execPath, [main, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', ...args], {
+  const [command = process.execPath, ...prefix] = [...launcher, ...(launcher.length > 0 ? [process.execPath] : [])];
+  const child = spawn(command, [...prefix, main, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', SIDECAR_NODE_ID: 'proc-node', ...env },
   });

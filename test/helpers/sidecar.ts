@@ -32,6 +32,8 @@ export interface TestSidecarOptions {
   sink?: Sink;
   /** Delivery retry and call timing, so failure tests need not wait for production backoff. */
   delivery?: SidecarOptions['delivery'];
+  /** Replaces the memory guard's reading of process.memoryUsage(). */
+  memoryReading?: SidecarOptions['memoryReading'];
 }
 
 export async function startTestSidecar(
@@ -80,6 +82,7 @@ export async function startTestSidecar(
     ...(options.now ? { now: options.now } : {}),
     ...(options.sink ? { sink: options.sink } : {}),
     ...(options.delivery ? { delivery: options.delivery } : {}),
+    ...(options.memoryReading ? { memoryReading: options.memoryReading } : {}),
   });
   const target = `127.0.0.1:${sidecar.grpcPort}`;
   const client = createSidecarClient(target, options.token ? { token: options.token } : {});
