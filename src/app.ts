@@ -4,7 +4,8 @@
  * both start the product through here.
  */
 import type { Logger } from 'pino';
-import type { Config, Upstream } from './config.js';
+import { existsSync } from 'node:fs';
+import { ConfigError, type Config, type Upstream } from './config.js';
 import { WorkerRegistry } from './core/registry.js';
 import { startHttpServer, type HttpServer } from './observe/http.js';
 import { createLogger, LogRateLimiter, workerLogFields } from './observe/log.js';
@@ -17,6 +18,8 @@ import { SidecarService } from './service/sidecar.js';
 import { Backoff } from './upstream/backoff.js';
 import { Delivery, type DeliveryOptions } from './upstream/delivery.js';
 import { GrpcSink, type GrpcSinkOptions } from './upstream/grpc-sink.js';
+import { JetStreamSink, type JetStreamSinkMetrics, type JetStreamSinkOptions } from './upstream/jetstream-sink.js';
+import { authFiles, natsAuth, type NatsConnectionSettings } from './upstream/nats-connection.js';
 import { NdjsonFileSink, StdoutSink } from './upstream/ndjson-sink.js';
 import type { Sink } from './upstream/sink.js';
 import { Spool } from './upstream/spool.js';
@@ -51,7 +54,13 @@ export interface Sidecar {
   shutdown(): Promise<ShutdownReport>;
 }
 
-export function createSink(config: Readonly<Config>, callTimeoutMs?: number): Sink {
+/** What a sink may report through besides its send results (the NATS sink's connection state and duplicates). */
+export interface SinkContext {
+  logger: Logger;
+  metrics: JetStreamSinkMetrics;
+}
+
+export function createSink(config: Readonly<Config>, callTimeoutMs?: number, context?: SinkContext): Sink {
   const upstream: Upstream = config.upstream;
   switch (upstream.kind) {
     case 'file':
@@ -67,6 +76,38 @@ export function createSink(config: Readonly<Config>, callTimeoutMs?: number): Si
       if (callTimeoutMs !== undefined) options.callTimeoutMs = callTimeoutMs;
       return new GrpcSink(options);
     }
+    case 'nats': {
+      const auth = natsAuth(config);
+      for (const { setting, file } of authFiles(auth)) {
+        if (!existsSync(file)) throw new ConfigError(`${setting}: cannot read ${file}`);
+      }
+      const connection: NatsConnectionSettings = {
+        servers: upstream.servers,
+        tls: upstream.tls,
+        auth,
+        name: `telemetry-sidecar ${config.nodeId}`,
+      };
+      if (config.upstreamCaFile) connection.caFile = config.upstreamCaFile;
+      if (config.upstreamCertFile) connection.certFile = config.upstreamCertFile;
+      if (config.upstreamKeyFile) connection.keyFile = config.upstreamKeyFile;
+      const options: JetStreamSinkOptions = {
+        connection,
+        subject: upstream.subject,
+        nodeId: config.nodeId,
+        payload: config.natsPayload,
+        logger: context?.logger ?? createLogger('silent'),
+      };
+      if (context) options.metrics = context.metrics;
+      if (callTimeoutMs !== undefined) options.publishTimeoutMs = callTimeoutMs;
+      if (config.natsCreateStream) {
+        options.createStream = {
+          name: config.natsCreateStream,
+          replicas: config.natsStreamReplicas,
+          duplicateWindowMs: config.natsDuplicateWindowMs,
+        };
+      }
+      return new JetStreamSink(options);
+    }
   }
 }
 
@@ -81,7 +122,7 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
     maxWorkers: config.maxWorkers,
     maxTracksPerWorker: config.maxTracksPerWorker,
   });
-  const sink = options.sink ?? createSink(config, options.delivery?.callTimeoutMs);
+  const sink = options.sink ?? createSink(config, options.delivery?.callTimeoutMs, { logger, metrics });
   const spooled = config.spoolDir ? await Spool.open(config.spoolDir, sink.format) : undefined;
   const deliveryOptions: DeliveryOptions = {
     batchMaxStats: config.batchMaxStats,

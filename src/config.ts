@@ -9,7 +9,14 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 
 export type Upstream =
-  { kind: 'file'; path: string } | { kind: 'stdout' } | { kind: 'grpc'; target: string; tls: boolean };
+  | { kind: 'file'; path: string }
+  | { kind: 'stdout' }
+  | { kind: 'grpc'; target: string; tls: boolean }
+  /** NATS JetStream (docs/jetstream.md): `servers` as host:port, publishing to `subject`. */
+  | { kind: 'nats'; servers: string[]; subject: string; tls: boolean };
+
+/** How the JetStream sink encodes a batch: the gRPC sink's AnalyticsStats bytes, or NDJSON lines. */
+export type NatsPayload = 'protobuf' | 'ndjson';
 
 export interface Address {
   host: string;
@@ -43,6 +50,19 @@ export interface Config {
   /** Above this RSS new stats are refused; undefined: no limit. */
   memoryLimitBytes?: number;
   logLevel: string;
+  // NATS JetStream upstream (docs/jetstream.md); the token is SIDECAR_UPSTREAM_TOKEN_FILE
+  natsCredsFile?: string;
+  natsNkeyFile?: string;
+  natsUser?: string;
+  natsPasswordFile?: string;
+  /** default protobuf */
+  natsPayload: NatsPayload;
+  /** Stream to create at start when no stream captures the subject; undefined: never create. */
+  natsCreateStream?: string;
+  /** Replicas of a created stream, default 1 */
+  natsStreamReplicas: number;
+  /** duplicate_window of a created stream, in milliseconds, default 3_600_000 */
+  natsDuplicateWindowMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -93,7 +113,50 @@ const upstream: Parser<Upstream> = (raw, name) => {
     address(m[2]!, name);
     return { kind: 'grpc', target: m[2]!, tls: m[1] === 'grpcs' };
   }
-  throw new ConfigError(`${name}: expected file:PATH, stdout:, grpc://host:port or grpcs://host:port, got "${raw}"`);
+  if (/^(nats|tls):\/\//.test(raw)) return natsUpstream(raw, name);
+  throw new ConfigError(
+    `${name}: expected file:PATH, stdout:, grpc://host:port, grpcs://host:port or nats://host:port[,host:port...]/SUBJECT, got "${raw}"`,
+  );
+};
+
+/** A subject to publish to: dot-separated tokens, no wildcards or whitespace. */
+const NATS_SUBJECT = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
+const NATS_DEFAULT_PORT = 4222;
+
+/** `nats://host:port[,host:port...]/SUBJECT` or `tls://...`; credentials come from files, never the URL. */
+const natsUpstream: Parser<Upstream> = (raw, name) => {
+  const m = /^(nats|tls):\/\/([^/]*)\/(.*)$/.exec(raw);
+  const example = 'e.g. nats://nats-0:4222,nats-1:4222/livekit.analytics';
+  if (!m || m[2] === '') throw new ConfigError(`${name}: expected nats://host:port[,host:port...]/SUBJECT, ${example}`);
+  if (m[2]!.includes('@')) {
+    throw new ConfigError(
+      `${name}: put NATS credentials in files (SIDECAR_UPSTREAM_TOKEN_FILE, SIDECAR_NATS_CREDS_FILE, ...), not in the URL`,
+    );
+  }
+  if (!NATS_SUBJECT.test(m[3]!)) {
+    throw new ConfigError(
+      `${name}: "${m[3]}" is not a NATS subject to publish to (no wildcards or spaces), ${example}`,
+    );
+  }
+  const servers = m[2]!.split(',').map((hostPort) => {
+    const withPort = /:\d+$/.test(hostPort) ? hostPort : `${hostPort}:${NATS_DEFAULT_PORT}`;
+    const a = address(withPort, name);
+    return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  });
+  return { kind: 'nats', servers, subject: m[3]!, tls: m[1] === 'tls' };
+};
+
+const natsPayload: Parser<NatsPayload> = (raw, name) => {
+  if (raw !== 'protobuf' && raw !== 'ndjson')
+    throw new ConfigError(`${name}: expected protobuf or ndjson, got "${raw}"`);
+  return raw;
+};
+
+const natsStreamName: Parser<string> = (raw, name) => {
+  if (!/^[^\s.*>/\\]{1,255}$/.test(raw)) {
+    throw new ConfigError(`${name}: expected a stream name (no spaces, '.', '*', '>', '/'), got "${raw}"`);
+  }
+  return raw;
 };
 
 const logLevel: Parser<string> = (raw, name) => {
@@ -137,14 +200,14 @@ const SETTINGS = {
     env: 'SIDECAR_UPSTREAM',
     default: 'file:./data/analytics-stats.ndjson',
     parse: upstream,
-    help: 'file:PATH | stdout: | grpc://host:port | grpcs://host:port',
+    help: 'file:PATH | stdout: | grpc://host:port | grpcs://host:port | nats://host:port[,...]/SUBJECT | tls://...',
   },
   upstreamTokenFile: {
     env: 'SIDECAR_UPSTREAM_TOKEN_FILE',
     parse: text,
     help: 'bearer token file for the upstream (re-read on change)',
   },
-  upstreamCaFile: { env: 'SIDECAR_UPSTREAM_CA_FILE', parse: text, help: 'CA bundle for grpcs://' },
+  upstreamCaFile: { env: 'SIDECAR_UPSTREAM_CA_FILE', parse: text, help: 'CA bundle for grpcs:// and tls://' },
   upstreamCertFile: { env: 'SIDECAR_UPSTREAM_CERT_FILE', parse: text, help: 'client certificate for mTLS' },
   upstreamKeyFile: { env: 'SIDECAR_UPSTREAM_KEY_FILE', parse: text, help: 'client key for mTLS' },
   grpcTokenFile: {
@@ -186,6 +249,33 @@ const SETTINGS = {
     help: "refuse new stats above this RSS (default: 80% of the container's limit)",
   },
   logLevel: { env: 'LOG_LEVEL', default: 'info', parse: logLevel, help: LOG_LEVELS.join(' | ') },
+  natsCredsFile: { env: 'SIDECAR_NATS_CREDS_FILE', parse: text, help: 'NATS .creds file (user JWT and NKey seed)' },
+  natsNkeyFile: { env: 'SIDECAR_NATS_NKEY_FILE', parse: text, help: 'NATS NKey seed file' },
+  natsUser: { env: 'SIDECAR_NATS_USER', parse: text, help: 'NATS user name (with SIDECAR_NATS_PASSWORD_FILE)' },
+  natsPasswordFile: { env: 'SIDECAR_NATS_PASSWORD_FILE', parse: text, help: 'NATS password file' },
+  natsPayload: {
+    env: 'SIDECAR_NATS_PAYLOAD',
+    default: 'protobuf',
+    parse: natsPayload,
+    help: 'JetStream message body: protobuf (livekit.AnalyticsStats) | ndjson',
+  },
+  natsCreateStream: {
+    env: 'SIDECAR_NATS_CREATE_STREAM',
+    parse: natsStreamName,
+    help: 'create this stream at start if no stream captures the subject',
+  },
+  natsStreamReplicas: {
+    env: 'SIDECAR_NATS_STREAM_REPLICAS',
+    default: '1',
+    parse: positiveInt,
+    help: 'replicas of a created stream',
+  },
+  natsDuplicateWindowMs: {
+    env: 'SIDECAR_NATS_DUPLICATE_WINDOW',
+    default: '1h',
+    parse: duration,
+    help: 'duplicate_window of a created stream',
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;
@@ -267,6 +357,9 @@ export function loadConfig({
     maxWorkers: p.maxWorkers!,
     maxTracksPerWorker: p.maxTracksPerWorker!,
     logLevel: p.logLevel!,
+    natsPayload: p.natsPayload!,
+    natsStreamReplicas: p.natsStreamReplicas!,
+    natsDuplicateWindowMs: positive(p.natsDuplicateWindowMs!, SETTINGS.natsDuplicateWindowMs.env),
   };
   if (p.upstreamTokenFile) config.upstreamTokenFile = p.upstreamTokenFile;
   if (p.upstreamCaFile) config.upstreamCaFile = p.upstreamCaFile;
@@ -279,7 +372,47 @@ export function loadConfig({
   if ((config.upstreamCertFile === undefined) !== (config.upstreamKeyFile === undefined)) {
     throw new ConfigError('SIDECAR_UPSTREAM_CERT_FILE and SIDECAR_UPSTREAM_KEY_FILE must be set together for mTLS');
   }
+  checkNats(config, p);
   return Object.freeze(config);
+}
+
+/** NATS settings: one way to authenticate, and only with a nats:// or tls:// upstream. */
+function checkNats(config: Config, p: Parsed): void {
+  if (p.natsCredsFile) config.natsCredsFile = p.natsCredsFile;
+  if (p.natsNkeyFile) config.natsNkeyFile = p.natsNkeyFile;
+  if (p.natsUser) config.natsUser = p.natsUser;
+  if (p.natsPasswordFile) config.natsPasswordFile = p.natsPasswordFile;
+  if (p.natsCreateStream) config.natsCreateStream = p.natsCreateStream;
+  const set = (
+    [
+      ['SIDECAR_NATS_CREDS_FILE', config.natsCredsFile],
+      ['SIDECAR_NATS_NKEY_FILE', config.natsNkeyFile],
+      ['SIDECAR_NATS_USER', config.natsUser],
+      ['SIDECAR_NATS_PASSWORD_FILE', config.natsPasswordFile],
+      ['SIDECAR_NATS_CREATE_STREAM', config.natsCreateStream],
+    ] as const
+  ).filter(([, v]) => v !== undefined);
+  const upstream = config.upstream;
+  if (upstream.kind !== 'nats') {
+    if (set[0]) throw new ConfigError(`${set[0][0]}: only applies to a nats:// or tls:// SIDECAR_UPSTREAM`);
+    return;
+  }
+  if ((config.natsUser === undefined) !== (config.natsPasswordFile === undefined)) {
+    throw new ConfigError('SIDECAR_NATS_USER and SIDECAR_NATS_PASSWORD_FILE must be set together');
+  }
+  const auth = [
+    config.upstreamTokenFile && 'SIDECAR_UPSTREAM_TOKEN_FILE',
+    config.natsCredsFile && 'SIDECAR_NATS_CREDS_FILE',
+    config.natsNkeyFile && 'SIDECAR_NATS_NKEY_FILE',
+    config.natsUser && 'SIDECAR_NATS_USER',
+  ].filter(Boolean);
+  if (auth.length > 1) throw new ConfigError(`${auth.join(' and ')}: choose one way to authenticate to NATS`);
+  if (!upstream.tls && config.upstreamCaFile) {
+    throw new ConfigError('SIDECAR_UPSTREAM_CA_FILE: needs a tls:// SIDECAR_UPSTREAM (TLS to NATS)');
+  }
+  if (!upstream.tls && config.upstreamCertFile) {
+    throw new ConfigError('SIDECAR_UPSTREAM_CERT_FILE: needs a tls:// SIDECAR_UPSTREAM (TLS to NATS)');
+  }
 }
 
 function positive(ms: number, name: string): number {

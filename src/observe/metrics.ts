@@ -68,6 +68,7 @@ export class SidecarMetrics {
   private readonly statsDroppedTotal: Counter<'reason'>;
   private readonly workersReaped: Counter;
   private readonly leasesExpired: Counter;
+  private nats: { connected: Gauge; duplicates: Counter } | undefined;
 
   /** One accumulator per (direction, normalised country); bounded by normaliseCountry. */
   private readonly traffic = { incoming: new Map<string, TrafficCell>(), outgoing: new Map<string, TrafficCell>() };
@@ -194,6 +195,34 @@ export class SidecarMetrics {
 
   leaseExpired(n: number): void {
     if (n > 0) this.leasesExpired.inc(n);
+  }
+
+  /** The NATS upstream's connection (docs/jetstream.md); the series exists only with a NATS upstream. */
+  natsConnected(connected: boolean): void {
+    this.nats ??= this.registerNats();
+    this.nats.connected.set(connected ? 1 : 0);
+  }
+
+  /** JetStream PubAcks marked duplicate: the stream already held the message, so it was stored once. */
+  natsDuplicates(n: number): void {
+    this.nats ??= this.registerNats();
+    if (n > 0) this.nats.duplicates.inc(n);
+  }
+
+  private registerNats(): { connected: Gauge; duplicates: Counter } {
+    const registers = [this.registry];
+    return {
+      connected: new Gauge({
+        name: `${PREFIX}nats_connected`,
+        help: '1 while the NATS upstream connection is up, 0 while connecting or reconnecting.',
+        registers,
+      }),
+      duplicates: new Counter({
+        name: `${PREFIX}nats_duplicates_total`,
+        help: 'JetStream PubAcks marked duplicate: a re-sent batch the stream already held (stored once, counted delivered).',
+        registers,
+      }),
+    };
   }
 
   /**

@@ -6,6 +6,7 @@
  * batches' fate, which is how Flush{wait_delivered} answers. With a spool,
  * a batch is written to disk before it may be sent, and removed once acked.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AnalyticsStat } from '../core/analytics.js';
 import { Backoff } from './backoff.js';
@@ -159,6 +160,7 @@ export class Delivery {
     for (const b of batches) {
       group.pending++;
       this.queue.push({
+        id: batchId(b.payloads),
         payloads: b.payloads,
         bytes: b.bytes,
         count: b.count,
@@ -188,7 +190,13 @@ export class Delivery {
     this.open = undefined;
     const payload = Buffer.allocUnsafe(open.bytes);
     this.builder.copy(payload, 0, 0, open.bytes);
-    const batch: QueuedBatch = { payloads: [payload], bytes: open.bytes, count: open.count, group: open.group };
+    const batch: QueuedBatch = {
+      id: batchId([payload]),
+      payloads: [payload],
+      bytes: open.bytes,
+      count: open.count,
+      group: open.group,
+    };
     const spool = this.options.spool;
     if (spool) {
       batch.spooled = spool.write(batch, batch.count).catch((err: unknown) => {
@@ -271,4 +279,14 @@ export class Delivery {
         .catch((err: unknown) => this.logger.warn({ err }, 'removing a spooled batch failed; it may be re-sent'));
     }
   }
+}
+
+/**
+ * Placeholder until the spool persists ids: content-addressed, so a retry and a
+ * spool replay give the same id (stats carry unique AS_ ids, so contents differ).
+ */
+function batchId(payloads: readonly Uint8Array[]): string {
+  const hash = createHash('sha256');
+  for (const p of payloads) hash.update(p);
+  return hash.digest('base64url').slice(0, 22);
 }

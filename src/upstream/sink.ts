@@ -6,6 +6,8 @@ import type { AnalyticsStat } from '../core/analytics.js';
  * batch holds one payload; a spooled one holds what was written).
  */
 export interface Batch {
+  /** Stable for the batch's life: the same on every retry and after a spool replay (the NATS sink's Nats-Msg-Id). */
+  readonly id: string;
   readonly payloads: Uint8Array[];
   /** Sum of the payload sizes: what the queue bound counts. */
   bytes: number;
@@ -17,7 +19,7 @@ export interface Sink {
   readonly description: string;
   /** What `encode` produces (`ndjson`, `protobuf`): spooled batches are only replayed into the same format. */
   readonly format: string;
-  /** Largest batch, in encoded bytes, the sink accepts in one send. */
+  /** Largest batch, in encoded bytes, the sink accepts in one send; read at every cut, so it may change (NATS max_payload). */
   readonly maxBatchBytes: number;
   /**
    * Encodes one stat as it will stand in a batch. The bytes need only stay

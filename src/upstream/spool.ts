@@ -16,7 +16,7 @@ import type { Batch } from './sink.js';
 const MAGIC = Buffer.from('TSB1');
 const SUFFIX = '.batch';
 
-export interface SpooledBatch extends Batch {
+export interface SpooledBatch extends Omit<Batch, 'id'> {
   count: number;
   file: string;
 }
@@ -69,7 +69,7 @@ export class Spool {
   }
 
   /** Writes the batch durably; resolves with its file once it is safe on disk. */
-  async write(batch: Batch, count: number): Promise<string> {
+  async write(batch: Omit<Batch, 'id'>, count: number): Promise<string> {
     const name = `${String(this.seq++).padStart(16, '0')}${SUFFIX}`;
     const path = join(this.dir, name);
     const tmp = `${path}.tmp`;
@@ -95,7 +95,7 @@ function u32(n: number): Buffer {
   return b;
 }
 
-function encode(batch: Batch, count: number, format: string): Buffer[] {
+function encode(batch: Omit<Batch, 'id'>, count: number, format: string): Buffer[] {
   const header = Buffer.from(JSON.stringify({ format, count }));
   const body: Buffer[] = [];
   for (const p of batch.payloads) body.push(u32(p.length), Buffer.from(p.buffer, p.byteOffset, p.byteLength));
@@ -104,7 +104,10 @@ function encode(batch: Batch, count: number, format: string): Buffer[] {
   return [MAGIC, u32(header.length), header, u32(crc), ...body];
 }
 
-function decode(buf: Buffer, format: string): (Batch & { count: number }) | { error: string; count: number } {
+function decode(
+  buf: Buffer,
+  format: string,
+): (Omit<Batch, 'id'> & { count: number }) | { error: string; count: number } {
   if (buf.length < 12 || !buf.subarray(0, 4).equals(MAGIC)) return { error: 'not a spool record', count: 0 };
   const headerLength = buf.readUInt32BE(4);
   if (8 + headerLength + 4 > buf.length) return { error: 'torn header', count: 0 };
