@@ -303,12 +303,13 @@ export class JetStreamSink implements Sink {
         js: jetstream(nc, { timeout: this.publishTimeoutMs }),
         jsm: await jetstreamManager(nc, { timeout: this.publishTimeoutMs, checkAPI: false }),
       };
+      this.logger.info({ server: nc.getServer(), maxPayload: nc.info?.max_payload }, 'NATS: connected');
+      void this.watch(nc);
+      // before the first publish: a stream we are asked to create must exist before anything is sent to it
+      await this.checkStream(conn.jsm);
       this.conn = conn;
       this.options.metrics?.natsConnected(true);
       for (const wake of this.waiters) wake();
-      this.logger.info({ server: nc.getServer(), maxPayload: nc.info?.max_payload }, 'NATS: connected');
-      void this.watch(nc);
-      void this.checkStream(conn.jsm);
       const err = await nc.closed();
       if (this.conn === conn) this.conn = undefined;
       this.options.metrics?.natsConnected(false);
