@@ -65,7 +65,10 @@ describe('JetStream sink, three-node cluster', () => {
       },
       encode: (stat) => sink.encode(stat),
       send: async (batch: Batch) => {
-        batches.set(batch.id, AnalyticsStats.fromBinary(Buffer.concat(batch.payloads)).stats.map((s) => s.id));
+        batches.set(
+          batch.id,
+          AnalyticsStats.fromBinary(Buffer.concat(batch.payloads)).stats.map((s) => s.id),
+        );
         const sent = sink.send(batch);
         // the publish has left for the leader: kill it now
         if (++sends === KILL_AT_SEND) killed = leader.kill('SIGKILL');
