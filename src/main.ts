@@ -8,6 +8,7 @@ import { startSidecar, type Sidecar } from './app.js';
 import { DEV_UPSTREAM_HELP, runDevUpstream } from './cli/dev-upstream.js';
 import { LOADGEN_HELP, runLoadgen } from './cli/loadgen.js';
 import { runSimulate, SIMULATE_HELP } from './cli/simulate.js';
+import { runTail, TAIL_HELP } from './cli/tail.js';
 import { runInjectWebhook } from './inject/cli.js';
 import { ConfigError, configHelp, loadConfig } from './config.js';
 
@@ -18,6 +19,7 @@ Usage:
   telemetry-sidecar simulate [options]  run the example SFU client against a sidecar
   telemetry-sidecar loadgen [options]   simulate a whole SFU's load against a sidecar and report rate and ack latency
   telemetry-sidecar dev-upstream [opts] run a development AnalyticsRecorderService (writes NDJSON)
+  telemetry-sidecar tail [options]      print the stats in the NATS JetStream stream as NDJSON
   telemetry-sidecar inject-webhook [..] run the Kubernetes sidecar-injection webhook (see inject-webhook --help)
   telemetry-sidecar --help
 
@@ -29,6 +31,8 @@ ${SIMULATE_HELP}
 ${LOADGEN_HELP}
 
 ${DEV_UPSTREAM_HELP}
+
+${TAIL_HELP}
 `;
 
 /** Exit codes: 0 clean, 1 failure, 2 bad configuration or usage. */
@@ -84,6 +88,7 @@ async function main(argv: string[]): Promise<void> {
     simulate: SIMULATE_HELP,
     loadgen: LOADGEN_HELP,
     'dev-upstream': DEV_UPSTREAM_HELP,
+    tail: TAIL_HELP,
   };
   if (command !== undefined && subHelp[command] && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(`${subHelp[command]}\n`);
@@ -104,6 +109,15 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'inject-webhook') return runInjectWebhook(rest, process.env);
+  if (command === 'tail') {
+    try {
+      await runTail(rest, process.env);
+    } catch (err) {
+      process.stderr.write(`telemetry-sidecar tail: ${(err as Error).message}\n`);
+      process.exit(err instanceof ConfigError ? EXIT_USAGE : 1);
+    }
+    return;
+  }
   if (command === 'serve') return serve(rest);
   if (command === undefined || command.startsWith('-')) return serve(argv);
   process.stderr.write(`telemetry-sidecar: unknown command "${command}" (see --help)\n`);
