@@ -15,7 +15,11 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function publishOnce(port: number, connection: { tls: boolean; caFile?: string; auth: NatsAuth }): Promise<void> {
+async function publishOnce(
+  port: number,
+  connection: { tls: boolean; caFile?: string; auth: NatsAuth },
+  publishTimeoutMs = 5_000,
+): Promise<void> {
   const sink = new JetStreamSink({
     connection: { servers: [`127.0.0.1:${port}`], name: 'auth-test', ...connection },
     subject: 'lk.auth',
