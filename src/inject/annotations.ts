@@ -69,6 +69,9 @@ const OVERRIDES: ReadonlyMap<string, Apply> = new Map<string, Apply>(
     'grpc-token-secret': (s, v, n) => {
       s.grpcTokenSecret = parseSecretName(n, v);
     },
+    'nats-creds-secret': (s, v, n) => {
+      s.natsCredsSecret = parseSecretName(n, v);
+    },
   } satisfies Record<string, Apply>),
 );
 

@@ -40,6 +40,8 @@ export interface SidecarSettings {
    * Wanted with hostNetwork, where 127.0.0.1 is shared by the node's host-network pods.
    */
   grpcTokenSecret: string;
+  /** Secret (key `nats.creds`) holding the NATS credentials file for a nats:// upstream; empty: none. */
+  natsCredsSecret: string;
   extraEnv: readonly EnvVar[];
   securityContext: Record<string, unknown>;
 }
@@ -60,6 +62,7 @@ export const BUILTIN_DEFAULTS: SidecarSettings = Object.freeze({
   resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '1', memory: '256Mi' } },
   dataSizeLimit: '1Gi',
   grpcTokenSecret: '',
+  natsCredsSecret: '',
   extraEnv: [],
   securityContext: {
     runAsNonRoot: true,
@@ -87,7 +90,7 @@ export class SettingError extends Error {
 const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 const PULL_POLICIES = new Set(['Always', 'IfNotPresent', 'Never']);
 const DURATION = /^\d+(ms|s|m|h)$/;
-const UPSTREAM = /^(file:\S+|stdout:|grpcs?:\/\/[^\s/]+:\d+)$/;
+const UPSTREAM = /^(file:\S+|stdout:|grpcs?:\/\/[^\s/]+:\d+|(nats|tls):\/\/[^\s/@]+\/[^\s*>]+)$/;
 // IANA_SVC_NAME as the API server checks it: 1-15 chars, lowercase alnum and '-', a letter somewhere.
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/;
 const IMAGE = /^[^\s]{1,512}$/;
@@ -116,7 +119,7 @@ export function parseUpstream(setting: string, raw: unknown): string {
   if (typeof raw === 'string' && UPSTREAM.test(raw)) return raw;
   throw new SettingError(
     setting,
-    `must be file:PATH, stdout:, grpc://HOST:PORT or grpcs://HOST:PORT, got ${JSON.stringify(raw)}`,
+    `must be file:PATH, stdout:, grpc://HOST:PORT, grpcs://HOST:PORT or nats://HOST:PORT[,HOST:PORT...]/SUBJECT (or tls://), got ${JSON.stringify(raw)}`,
   );
 }
 
@@ -313,6 +316,9 @@ export function parseDefaults(raw: unknown, file: string): SidecarSettings {
         break;
       case 'grpcTokenSecret':
         s.grpcTokenSecret = parseSecretName(at(key), value);
+        break;
+      case 'natsCredsSecret':
+        s.natsCredsSecret = parseSecretName(at(key), value);
         break;
       case 'extraEnv':
         s.extraEnv = parseEnv(at(key), value);

@@ -11,6 +11,10 @@ export const SIDECAR_NAME = 'telemetry-sidecar';
 export const DATA_VOLUME_NAME = 'telemetry-sidecar-data';
 export const TOKEN_VOLUME_NAME = 'telemetry-sidecar-grpc-token';
 const TOKEN_DIR = '/var/run/secrets/telemetry-sidecar';
+export const NATS_CREDS_VOLUME_NAME = 'telemetry-sidecar-nats-creds';
+const NATS_CREDS_DIR = '/var/run/secrets/telemetry-sidecar-nats';
+/** The key a NATS credentials Secret holds its `.creds` file under (docs/jetstream.md). */
+const NATS_CREDS_KEY = 'nats.creds';
 
 interface HttpProbe {
   httpGet: { path: string; port: number; scheme: 'HTTP' };
@@ -55,6 +59,9 @@ export function renderSidecarContainer(s: SidecarSettings): SidecarContainer {
   ];
   if (s.flushInterval !== '') env.push({ name: 'SIDECAR_FLUSH_INTERVAL', value: s.flushInterval });
   if (s.grpcTokenSecret !== '') env.push({ name: 'SIDECAR_GRPC_TOKEN_FILE', value: `${TOKEN_DIR}/token` });
+  if (s.natsCredsSecret !== '') {
+    env.push({ name: 'SIDECAR_NATS_CREDS_FILE', value: `${NATS_CREDS_DIR}/${NATS_CREDS_KEY}` });
+  }
   // Operator-supplied env last: a later duplicate name wins in Kubernetes, so it can override ours.
   env.push(...s.extraEnv.map((e) => ({ ...e })));
 
@@ -78,17 +85,26 @@ export function renderSidecarContainer(s: SidecarSettings): SidecarContainer {
   if (s.grpcTokenSecret !== '') {
     container.volumeMounts.push({ name: TOKEN_VOLUME_NAME, mountPath: TOKEN_DIR, readOnly: true });
   }
+  if (s.natsCredsSecret !== '') {
+    container.volumeMounts.push({ name: NATS_CREDS_VOLUME_NAME, mountPath: NATS_CREDS_DIR, readOnly: true });
+  }
   if (s.mode === 'native') container.restartPolicy = 'Always';
   return container;
 }
 
-/** The data emptyDir, and the token Secret when one is set. */
+/** The data emptyDir, and the token and NATS credentials Secrets when set. */
 export function renderSidecarVolumes(s: SidecarSettings): SidecarVolume[] {
   const volumes: SidecarVolume[] = [{ name: DATA_VOLUME_NAME, emptyDir: { sizeLimit: s.dataSizeLimit } }];
   if (s.grpcTokenSecret !== '') {
     volumes.push({
       name: TOKEN_VOLUME_NAME,
       secret: { secretName: s.grpcTokenSecret, items: [{ key: 'token', path: 'token' }] },
+    });
+  }
+  if (s.natsCredsSecret !== '') {
+    volumes.push({
+      name: NATS_CREDS_VOLUME_NAME,
+      secret: { secretName: s.natsCredsSecret, items: [{ key: NATS_CREDS_KEY, path: NATS_CREDS_KEY }] },
     });
   }
   return volumes;

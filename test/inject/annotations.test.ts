@@ -31,6 +31,7 @@ describe('resolveSettings', () => {
         'http-port',
         'grpc-port',
         'grpc-token-secret',
+        'nats-creds-secret',
       ].map((k) => `telemetry-sidecar/${k}`),
     );
   });
