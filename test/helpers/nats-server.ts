@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { JetStreamApiError, jetstreamManager, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 
 export const NATS_SERVER = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
@@ -161,4 +161,24 @@ export async function natsAdmin(
 ): Promise<{ nc: NatsConnection; jsm: JetStreamManager }> {
   const nc = await connect({ servers, ...options });
   return { nc, jsm: await jetstreamManager(nc) };
+}
+
+/** JSClusterNoPeersErrF: a new cluster's metadata leader may not know every peer yet. */
+const NO_PEERS_YET = 10005;
+
+/** Adds a stream, waiting out a young cluster that cannot place its replicas yet. */
+export async function addStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      await jsm.streams.add(config);
+      return;
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === NO_PEERS_YET) || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }

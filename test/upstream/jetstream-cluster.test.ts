@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StreamType } from '../../src/core/analytics.js';
 import type { Batch, Sink } from '../../src/upstream/sink.js';
 import { jetStreamSink, readStream, statIds } from '../helpers/jetstream.js';
-import { natsAdmin, startNatsCluster, untilOk } from '../helpers/nats-server.js';
+import { addStream, natsAdmin, startNatsCluster, untilOk } from '../helpers/nats-server.js';
 import { unary } from '../helpers/rpc.js';
 import { startTestSidecar } from '../helpers/sidecar.js';
 import { sample, stream } from '../helpers/stats.js';
@@ -33,7 +33,7 @@ describe('JetStream sink, three-node cluster', () => {
     cleanup.push(() => cluster.destroy());
     const admin = await natsAdmin(cluster.urls);
     cleanup.push(() => admin.nc.close());
-    await admin.jsm.streams.add({
+    await addStream(admin.jsm, {
       name: 'FLEET',
       subjects: ['lk.fleet'],
       num_replicas: 3,
