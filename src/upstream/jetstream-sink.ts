@@ -307,6 +307,10 @@ export class JetStreamSink implements Sink {
       void this.watch(nc);
       // before the first publish: a stream we are asked to create must exist before anything is sent to it
       await this.checkStream(conn.jsm);
+      if (this.closed) {
+        await nc.close();
+        return;
+      }
       this.conn = conn;
       this.options.metrics?.natsConnected(true);
       for (const wake of this.waiters) wake();
