@@ -17,6 +17,10 @@ import { SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
 import { jetStreamSink, readStream, statIds, stats } from '../helpers/jetstream.js';
 import { natsAdmin, startNatsServer, type NatsServer } from '../helpers/nats-server.js';
 import { Scrape } from '../observe/scrape.js';
+import { StreamType } from '../../src/core/analytics.js';
+import { unary } from '../helpers/rpc.js';
+import { startTestSidecar } from '../helpers/sidecar.js';
+import { sample, stream as statStream } from '../helpers/stats.js';
 
 const silent = pino({ level: 'silent' });
 const cleanup: (() => Promise<unknown> | void)[] = [];
@@ -251,6 +255,32 @@ describe('JetStream sink, one server', () => {
     expect(info.config.subjects).toEqual(['lk.created']);
     expect(info.config.duplicate_window).toBe(nanos(600_000));
     expect(info.config.num_replicas).toBe(1);
+  });
+
+  it('is what SIDECAR_UPSTREAM=nats://... builds: a Flush waits for the PubAck, the scrape shows the connection', async () => {
+    const { stream, subject } = await newStream();
+    const t = await startTestSidecar({
+      SIDECAR_UPSTREAM: `nats://127.0.0.1:${server.port}/${subject}`,
+      SIDECAR_NATS_USER: 'writer',
+      SIDECAR_NATS_PASSWORD_FILE: passwordFile,
+    });
+    cleanup.push(() => t.close());
+    await unary(t.client, t.client.Activate, { roomId: 'R', participantId: 'P', guardId: 'g' });
+    const stat = sample({ streams: [statStream({ primaryPackets: 5 })] });
+    await unary(t.client, t.client.TrackStats, {
+      stats: [{ roomId: 'R', participantId: 'P', trackId: 'T', kind: StreamType.UPSTREAM, stat }],
+    });
+    expect(await unary(t.client, t.client.Flush, { waitDelivered: true })).toMatchObject({
+      statsEmitted: 1,
+      delivered: true,
+    });
+    const [message] = await readStream(admin.jsm, stream);
+    expect(message!.header.get('Telemetry-Node')).toBe('test-node');
+    expect(statIds([message!])).toHaveLength(1);
+    const scrape = new Scrape((await t.sidecar.metrics.metricsText()).body);
+    expect(scrape.value('telemetry_sidecar_nats_connected')).toBe(1);
+    expect(scrape.value('telemetry_sidecar_upstream_stats_total', { result: 'delivered' })).toBe(1);
+    expect(t.logs.map((l) => l.msg)).toContain('NATS: publishing to JetStream stream');
   });
 
   it('retries while no server answers: a send fails as transient until the connection is up', async () => {
