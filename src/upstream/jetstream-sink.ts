@@ -180,6 +180,7 @@ export class JetStreamSink implements Sink {
       });
       if (ack.duplicate) this.options.metrics?.natsDuplicates(1);
       acked.add(id);
+      this.logger.debug({ id, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate }, 'NATS: PubAck');
     } catch (err) {
       // the stream's max_msg_size (or a lowered max_payload) is only learnt from the refusal
       if (count > 1 && (apiError(err)?.code === MESSAGE_TOO_LARGE || has(err, errors.InvalidArgumentError))) {

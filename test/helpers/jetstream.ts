@@ -76,7 +76,8 @@ export async function readStream(jsm: JetStreamManager, stream: string): Promise
   const out: StoredMsg[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
     const m = await jsm.streams.getMessage(stream, { seq });
-    if (m) out.push(m);
+    if (!m) throw new Error(`${stream}: sequence ${seq} of ${info.state.first_seq}-${info.state.last_seq} not found`);
+    out.push(m);
   }
   return out;
 }

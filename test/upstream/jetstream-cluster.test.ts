@@ -125,6 +125,16 @@ describe('JetStream sink, three-node cluster', () => {
     const final = await unary(t.client, t.client.Flush, { waitDelivered: true });
     expect(final.delivered).toBe(true);
 
+    // a PubAck means a quorum stored the message; after a failover, what reads see catches up a moment later
+    await expect
+      .poll(
+        async () => {
+          const info = await admin.jsm.streams.info('FLEET');
+          return info.cluster?.replicas?.every((r) => r.current) && info.state.messages >= batches.size;
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(true);
     const messages = await readStream(admin.jsm, 'FLEET');
     const inStream = statIds(messages);
     const sentIds = [...batches.values()].flat();
@@ -138,6 +148,9 @@ describe('JetStream sink, three-node cluster', () => {
       messagesInStream: messages.length,
       statsInStream: inStream.length,
       duplicatesSuppressed: recorder.duplicates,
+      dropped: t.logs
+        .filter((l) => l.msg === 'upstream refused a batch: dropped')
+        .map((l) => `${String(l.reason)}: ${(l.err as { message?: string } | undefined)?.message}`),
     };
     console.log(`jetstream failover: ${JSON.stringify(figures)}`);
     expect(sends).toBeGreaterThan(batches.size); // the failure made Delivery retry
