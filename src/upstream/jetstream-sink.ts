@@ -29,8 +29,10 @@ import { SinkError, type Batch, type Sink } from './sink.js';
 /** NATS's default max_payload, assumed until the server's INFO gives the real one. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
-/** Header room kept out of maxBatchBytes: ids up to this long (split suffixes included) always fit. */
-const MAX_ID_LENGTH = 128;
+/** Header room kept out of maxBatchBytes: batches with ids up to this long (split suffixes included) need no split. */
+const MAX_ID_LENGTH = 256;
+/** Room for the `-1`/`-2` suffixes of 32 halvings: more than any batch can need. */
+const SPLIT_SUFFIX_ROOM = 64;
 /** Delivery's longest retry delay (30 s cap + 50% jitter): a duplicate_window below it cannot catch a retry. */
 const LONGEST_RETRY_DELAY_MS = 45_000;
 
@@ -131,7 +133,7 @@ export class JetStreamSink implements Sink {
     const payload = batch.payloads.length === 1 ? batch.payloads[0]! : Buffer.concat(batch.payloads);
     const offsets = entryOffsets(payload, this.format);
     const limit = this.maxPayload();
-    const reserve = this.headerBytes('x'.repeat(MAX_ID_LENGTH), 1e9);
+    const reserve = this.headerBytes(batch.id, 1) + SPLIT_SUFFIX_ROOM;
     // refuse before publishing any part, so the batch is counted once, as dropped
     for (let i = 1; i < offsets.length; i++) {
       const size = offsets[i]! - offsets[i - 1]!;
