@@ -244,6 +244,11 @@ describe('JetStream sink, one server', () => {
     expect(err).toBeInstanceOf(SinkError);
     expect(err).toMatchObject({ retryable: false, reason: 'permission_denied' });
     expect((err as Error).message).toContain(subject);
+    const { counts, metrics } = deliveryCounter();
+    const delivery = new Delivery(sink, { batchMaxStats: 1000, queueMaxBytes: 1e9, backoff: fast() }, metrics, silent);
+    delivery.enqueue(stats(3, 'denied-too'));
+    expect(await delivery.seal()).toBe(false);
+    expect(counts).toEqual({ dropped: 3, 'dropped:permission_denied': 3 });
   });
 
   it('creates the stream at start when asked to and none captures the subject', async () => {
