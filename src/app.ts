@@ -4,7 +4,7 @@
  * both start the product through here.
  */
 import type { Logger } from 'pino';
-import { existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { ConfigError, type Config, type Upstream } from './config.js';
 import { WorkerRegistry } from './core/registry.js';
 import { startHttpServer, type HttpServer } from './observe/http.js';
@@ -79,7 +79,11 @@ export function createSink(config: Readonly<Config>, callTimeoutMs?: number, con
     case 'nats': {
       const auth = natsAuth(config);
       for (const { setting, file } of authFiles(auth)) {
-        if (!existsSync(file)) throw new ConfigError(`${setting}: cannot read ${file}`);
+        try {
+          accessSync(file, constants.R_OK);
+        } catch {
+          throw new ConfigError(`${setting}: cannot read ${file}`);
+        }
       }
       const connection: NatsConnectionSettings = {
         servers: upstream.servers,
