@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { FlushResult, FlushRound } from './flush.js';
 import type { IngestResult } from './ingest.js';
+import type { JetStreamResult } from './jetstream.js';
 import type { MemoryResult } from './memory.js';
 import { INGEST_MEASURE_MS, MEMORY_CYCLES, PARTICIPANTS, RSS_GROWTH_TOLERANCE, SCALE, TRACKS } from './settings.js';
 
@@ -24,6 +25,7 @@ export interface BenchResults {
   ingest?: IngestResult;
   flush?: FlushResult;
   memory?: MemoryResult;
+  jetstream?: JetStreamResult;
 }
 
 export function machine(): Machine {
@@ -160,6 +162,30 @@ function rows(r: BenchResults): Row[] {
         scenario: '4 delivery',
         figure: `stats/s delivered to a gRPC upstream on loopback (median of ${MEMORY_CYCLES} flushes of ${n(first.statsEmitted)})`,
         measured: n(memory.deliveryStatsPerSecond),
+        target: '',
+      },
+    );
+  }
+  const js = r.jetstream;
+  if (js) {
+    const each = `median of ${js.cycles} flushes of ${n(js.participants * js.tracks)}`;
+    out.push(
+      {
+        scenario: '6 jetstream',
+        figure: `stats/s to a gRPC upstream (${each})`,
+        measured: n(js.grpcStatsPerSecond),
+        target: '',
+      },
+      {
+        scenario: '6 jetstream',
+        figure: `stats/s into an R1 stream, 1 nats-server (${each})`,
+        measured: n(js.r1StatsPerSecond),
+        target: '',
+      },
+      {
+        scenario: '6 jetstream',
+        figure: `stats/s into an R3 stream, 3-node cluster (${each})`,
+        measured: n(js.r3StatsPerSecond),
         target: '',
       },
     );

@@ -7,6 +7,7 @@
  *   BENCH_ONLY=ingest,flush,memory   a subset of the scenarios
  *   BENCH_CPU_PROF=DIR   --cpu-prof every sidecar child into DIR
  *   BENCH_MEMORY_CYCLES=200   a longer churn soak in the memory scenario (default 20)
+ *   BENCH_ONLY=jetstream   the JetStream sink (R1 and R3 on loopback) beside the gRPC sink; needs nats-server
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flushScenario } from './flush.js';
 import { ingestScenario } from './ingest.js';
+import { jetStreamScenario } from './jetstream.js';
 import { memoryScenario } from './memory.js';
 import { machine, WORKLOAD, writeResults, type BenchResults } from './report.js';
 import { ONLY } from './settings.js';
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
     if (ONLY.has('ingest')) results.ingest = await ingestScenario(env, log);
     if (ONLY.has('flush')) results.flush = await flushScenario(env, log);
     if (ONLY.has('memory')) results.memory = await memoryScenario(env, log);
+    if (ONLY.has('jetstream')) results.jetstream = await jetStreamScenario(env, log);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

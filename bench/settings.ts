@@ -35,7 +35,7 @@ export const CHURN_PER_CYCLE = 0.1;
 /** RSS after the last cycle may exceed RSS after the first by at most this share before we call it growth. */
 export const RSS_GROWTH_TOLERANCE = 0.05;
 
-export const ONLY = new Set((process.env.BENCH_ONLY ?? 'ingest,flush,memory').split(','));
+export const ONLY = new Set((process.env.BENCH_ONLY ?? 'ingest,flush,memory,jetstream').split(','));
 
 /** The load generator as every scenario drives it: the workload above against `target`. */
 export function loadgenOptions(target: string, participants = PARTICIPANTS, idPrefix?: string): LoadgenOptions {

@@ -9,7 +9,7 @@ import { format } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { setLogger as setGrpcLogger } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { checkConfigFiles, settingName, type Config } from './config.js';
+import { checkConfigFiles, settingName, type Config, type Upstream } from './config.js';
 import { WorkerRegistry } from './core/registry.js';
 import type { StatsWorker } from './core/worker.js';
 import { startHttpServer, type HttpServer } from './observe/http.js';
@@ -25,6 +25,8 @@ import { Backoff } from './upstream/backoff.js';
 import { BatchIds, randomBase62 } from './upstream/batch-id.js';
 import { Delivery, type DeliveryOptions } from './upstream/delivery.js';
 import { GrpcSink, type GrpcSinkOptions } from './upstream/grpc-sink.js';
+import { JetStreamSink, type JetStreamSinkMetrics, type JetStreamSinkOptions } from './upstream/jetstream-sink.js';
+import { natsAuth, type NatsConnectionSettings } from './upstream/nats-connection.js';
 import { NdjsonFileSink, StdoutSink } from './upstream/ndjson-sink.js';
 import type { Sink } from './upstream/sink.js';
 import { Spool, SpoolDirError, type SpoolOpenResult } from './upstream/spool.js';
@@ -63,18 +65,23 @@ export interface Sidecar {
   shutdown(): Promise<ShutdownReport>;
 }
 
-export function createSink(
-  config: Readonly<Config>,
-  callTimeoutMs?: number,
-  rotatedAway?: (stats: number) => void,
-): Sink {
+/** What a sink reports through besides its send results: file rotation, the NATS connection and duplicates. */
+export interface SinkContext {
+  logger: Logger;
+  metrics: JetStreamSinkMetrics & { statsDropped(reason: 'file_rotated', n: number): void };
+  /** Deadline of one send (gRPC call, JetStream publish); in milliseconds. */
+  callTimeoutMs?: number;
+}
+
+/** The sink SIDECAR_UPSTREAM names, with its TLS and credential settings. */
+export function createSink(config: Readonly<Config>, { logger, metrics, callTimeoutMs }: SinkContext): Sink {
   const upstream = config.upstream;
   switch (upstream.kind) {
     case 'file':
       return new NdjsonFileSink(upstream.path, {
         maxBytes: config.fileMaxBytes,
         maxFiles: config.fileMaxFiles,
-        ...(rotatedAway ? { rotatedAway } : {}),
+        rotatedAway: (stats) => metrics.statsDropped('file_rotated', stats),
       });
     case 'stdout':
       return new StdoutSink();
@@ -87,7 +94,45 @@ export function createSink(
       if (callTimeoutMs !== undefined) options.callTimeoutMs = callTimeoutMs;
       return new GrpcSink(options);
     }
+    case 'nats': {
+      const connection = natsConnection(config, upstream, `telemetry-sidecar ${config.nodeId}`);
+      const options: JetStreamSinkOptions = {
+        connection,
+        subject: upstream.subject,
+        nodeId: config.nodeId,
+        payload: config.natsPayload,
+        logger,
+        metrics,
+      };
+      if (callTimeoutMs !== undefined) options.publishTimeoutMs = callTimeoutMs;
+      if (config.natsCreateStream) {
+        options.createStream = {
+          name: config.natsCreateStream,
+          replicas: config.natsStreamReplicas,
+          duplicateWindowMs: config.natsDuplicateWindowMs,
+        };
+      }
+      return new JetStreamSink(options);
+    }
   }
+}
+
+/** The NATS connection SIDECAR_UPSTREAM and the TLS and credential settings describe (the sink's, and tail's). */
+export function natsConnection(
+  config: Readonly<Config>,
+  upstream: Extract<Upstream, { kind: 'nats' }>,
+  name: string,
+): NatsConnectionSettings {
+  const connection: NatsConnectionSettings = {
+    servers: upstream.servers,
+    tls: upstream.tls,
+    auth: natsAuth(config),
+    name,
+  };
+  if (config.upstreamCaFile) connection.caFile = config.upstreamCaFile;
+  if (config.upstreamCertFile) connection.certFile = config.upstreamCertFile;
+  if (config.upstreamKeyFile) connection.keyFile = config.upstreamKeyFile;
+  return connection;
 }
 
 /** The memory figures the sidecar runs with, in MiB, for its start line (docs/memory.md). */
@@ -178,9 +223,9 @@ async function delivery(
   options: SidecarOptions,
   { metrics, logger }: Observed,
 ): Promise<Delivered> {
+  const callTimeoutMs = options.delivery?.callTimeoutMs;
   const sink =
-    options.sink ??
-    createSink(config, options.delivery?.callTimeoutMs, (stats) => metrics.statsDropped('file_rotated', stats));
+    options.sink ?? createSink(config, { logger, metrics, ...(callTimeoutMs !== undefined && { callTimeoutMs }) });
   const ids = new BatchIds();
   const spooled = config.spoolDir ? await openSpool(config, sink.format, ids) : undefined;
   const deliveryOptions: DeliveryOptions = {

@@ -21,6 +21,7 @@ import {
   loadSettings,
   LOG_LEVELS,
   logLevel,
+  natsStreamName,
   oneOf,
   path,
   positiveDuration,
@@ -31,6 +32,7 @@ import {
   upstream,
   type Address,
   type Setting,
+  type SettingValues,
   type Upstream,
 } from './settings/index.js';
 import { containerMemoryLimitBytes, deriveMemoryLimits, QUEUE_MAX_BYTES } from './memory-limits.js';
@@ -38,6 +40,10 @@ import { containerMemoryLimitBytes, deriveMemoryLimits, QUEUE_MAX_BYTES } from '
 export type { Address, Upstream };
 /** The one settings error (src/settings), under the name callers of loadConfig know. */
 export { SettingError as ConfigError };
+
+/** How the JetStream sink encodes a batch: the gRPC sink's AnalyticsStats bytes, or NDJSON lines. */
+const NATS_PAYLOADS = ['protobuf', 'ndjson'] as const;
+export type NatsPayload = (typeof NATS_PAYLOADS)[number];
 
 /** On a startup failure: exit (2 for a bad setting, 1 otherwise), or log it and idle (docs/kubernetes.md "Startup"). */
 const START_FAILURES = ['exit', 'idle'] as const;
@@ -83,6 +89,19 @@ export interface Config {
   /** The container's memory limit as detected; undefined: none. */
   containerMemoryBytes?: number;
   logLevel: string;
+  // NATS JetStream upstream (docs/jetstream.md); the token is SIDECAR_UPSTREAM_TOKEN_FILE
+  natsCredsFile?: string;
+  natsNkeyFile?: string;
+  natsUser?: string;
+  natsPasswordFile?: string;
+  /** default protobuf */
+  natsPayload: NatsPayload;
+  /** Stream to create at start when no stream captures the subject; undefined: never create. */
+  natsCreateStream?: string;
+  /** Replicas of a created stream, default 1 */
+  natsStreamReplicas: number;
+  /** duplicate_window of a created stream, in milliseconds, default 3_600_000 */
+  natsDuplicateWindowMs: number;
 }
 
 const SETTINGS = {
@@ -120,14 +139,14 @@ const SETTINGS = {
     env: 'SIDECAR_UPSTREAM',
     default: 'file:./data/analytics-stats.ndjson',
     parse: upstream,
-    help: 'file:PATH | stdout: | grpc://host:port | grpcs://host:port',
+    help: 'file:PATH | stdout: | grpc://host:port | grpcs://host:port | nats://host:port[,...]/SUBJECT | tls://...',
   },
   upstreamTokenFile: {
     env: 'SIDECAR_UPSTREAM_TOKEN_FILE',
     parse: path,
     help: 'bearer token file for the upstream (re-read on change)',
   },
-  upstreamCaFile: { env: 'SIDECAR_UPSTREAM_CA_FILE', parse: path, help: 'PEM CA bundle for grpcs://' },
+  upstreamCaFile: { env: 'SIDECAR_UPSTREAM_CA_FILE', parse: path, help: 'PEM CA bundle for grpcs:// and tls://' },
   upstreamCertFile: { env: 'SIDECAR_UPSTREAM_CERT_FILE', parse: path, help: 'PEM client certificate for mTLS' },
   upstreamKeyFile: { env: 'SIDECAR_UPSTREAM_KEY_FILE', parse: path, help: 'PEM client key for mTLS' },
   grpcTokenFile: {
@@ -213,6 +232,33 @@ const SETTINGS = {
     parse: logLevel,
     help: LOG_LEVELS.join(' | '),
   },
+  natsCredsFile: { env: 'SIDECAR_NATS_CREDS_FILE', parse: path, help: 'NATS .creds file (user JWT and NKey seed)' },
+  natsNkeyFile: { env: 'SIDECAR_NATS_NKEY_FILE', parse: path, help: 'NATS NKey seed file' },
+  natsUser: { env: 'SIDECAR_NATS_USER', parse: text, help: 'NATS user name (with SIDECAR_NATS_PASSWORD_FILE)' },
+  natsPasswordFile: { env: 'SIDECAR_NATS_PASSWORD_FILE', parse: path, help: 'NATS password file' },
+  natsPayload: {
+    env: 'SIDECAR_NATS_PAYLOAD',
+    default: 'protobuf',
+    parse: oneOf(NATS_PAYLOADS),
+    help: 'JetStream message body: protobuf (livekit.AnalyticsStats) | ndjson',
+  },
+  natsCreateStream: {
+    env: 'SIDECAR_NATS_CREATE_STREAM',
+    parse: natsStreamName,
+    help: 'create this stream at start if no stream captures the subject',
+  },
+  natsStreamReplicas: {
+    env: 'SIDECAR_NATS_STREAM_REPLICAS',
+    default: '1',
+    parse: positiveInt,
+    help: 'replicas of a created stream',
+  },
+  natsDuplicateWindowMs: {
+    env: 'SIDECAR_NATS_DUPLICATE_WINDOW',
+    default: '1h',
+    parse: positiveDuration,
+    help: 'duplicate_window of a created stream',
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type SettingKey = keyof typeof SETTINGS;
@@ -261,6 +307,9 @@ export function loadConfig({
     maxGuardsPerWorker: p.maxGuardsPerWorker!,
     memoryLimitBytes: p.memoryLimitMb === undefined ? derived.guardLimitBytes : p.memoryLimitMb * 1024 * 1024,
     logLevel: p.logLevel!,
+    natsPayload: p.natsPayload!,
+    natsStreamReplicas: p.natsStreamReplicas!,
+    natsDuplicateWindowMs: p.natsDuplicateWindowMs!,
   };
   if (containerLimit !== undefined) config.containerMemoryBytes = containerLimit;
   if (p.upstreamTokenFile) config.upstreamTokenFile = p.upstreamTokenFile;
@@ -277,6 +326,7 @@ export function loadConfig({
       'SIDECAR_UPSTREAM_CERT_FILE and SIDECAR_UPSTREAM_KEY_FILE must be set together for mTLS',
     );
   }
+  checkNats(config, p, names);
   const frozen = Object.freeze(config);
   NAMES.set(frozen, names);
   return frozen;
@@ -285,6 +335,34 @@ export function loadConfig({
 /** The flag or env var that set `key` in this config, for startup errors (the env var for hand-made configs). */
 export function settingName(config: Readonly<Config>, key: SettingKey): string {
   return NAMES.get(config)?.[key] ?? SETTINGS[key].env;
+}
+
+/** NATS settings: one way to authenticate, and only with a nats:// or tls:// upstream. */
+function checkNats(config: Config, p: SettingValues<typeof SETTINGS>, names: Record<SettingKey, string>): void {
+  if (p.natsCredsFile) config.natsCredsFile = p.natsCredsFile;
+  if (p.natsNkeyFile) config.natsNkeyFile = p.natsNkeyFile;
+  if (p.natsUser) config.natsUser = p.natsUser;
+  if (p.natsPasswordFile) config.natsPasswordFile = p.natsPasswordFile;
+  if (p.natsCreateStream) config.natsCreateStream = p.natsCreateStream;
+  const given = (keys: readonly SettingKey[]) => keys.filter((k) => p[k] !== undefined);
+  const upstream = config.upstream;
+  if (upstream.kind !== 'nats') {
+    const stray = given(['natsCredsFile', 'natsNkeyFile', 'natsUser', 'natsPasswordFile', 'natsCreateStream'])[0];
+    if (stray) throw new SettingError(names[stray], 'only applies to a nats:// or tls:// SIDECAR_UPSTREAM');
+    return;
+  }
+  if ((config.natsUser === undefined) !== (config.natsPasswordFile === undefined)) {
+    const missing = config.natsUser === undefined ? 'natsUser' : 'natsPasswordFile';
+    throw new SettingError(names[missing], 'SIDECAR_NATS_USER and SIDECAR_NATS_PASSWORD_FILE must be set together');
+  }
+  const auth = given(['upstreamTokenFile', 'natsCredsFile', 'natsNkeyFile', 'natsUser']);
+  if (auth.length > 1) {
+    throw new SettingError(auth.map((k) => names[k]).join(' and '), 'choose one way to authenticate to NATS');
+  }
+  for (const key of ['upstreamCaFile', 'upstreamCertFile'] as const) {
+    if (!upstream.tls && config[key])
+      throw new SettingError(names[key], 'needs a tls:// SIDECAR_UPSTREAM (TLS to NATS)');
+  }
 }
 
 /** What the entry point needs even when the rest of the configuration is bad (see docs/kubernetes.md "Startup"). */
@@ -322,6 +400,10 @@ export function checkConfigFiles(config: Readonly<Config>): void {
   const name = (key: SettingKey) => settingName(config, key);
   if (config.upstream.kind === 'file') checkAppendableFile(name('upstream'), config.upstream.path);
   if (config.grpcTokenFile) checkTokenFile(name('grpcTokenFile'), config.grpcTokenFile);
+  for (const key of ['natsCredsFile', 'natsNkeyFile', 'natsPasswordFile'] as const) {
+    const file = config[key];
+    if (file) checkTokenFile(name(key), file);
+  }
   if (config.metricsTokenFile) checkTokenFile(name('metricsTokenFile'), config.metricsTokenFile);
   if (config.upstreamTokenFile) checkTokenFile(name('upstreamTokenFile'), config.upstreamTokenFile);
   if (config.upstreamCaFile) checkCertificates(name('upstreamCaFile'), config.upstreamCaFile);

@@ -15,12 +15,14 @@ import { SettingError } from './settings/errors.js';
 const simulate = () => import('./cli/simulate.js');
 const loadgen = () => import('./cli/loadgen.js');
 const devUpstream = () => import('./cli/dev-upstream.js');
+const tailFlags = () => import('./cli/tail.js');
 
 async function help(): Promise<string> {
-  const [{ SIMULATE_HELP }, { LOADGEN_HELP }, { DEV_UPSTREAM_HELP }] = await Promise.all([
+  const [{ SIMULATE_HELP }, { LOADGEN_HELP }, { DEV_UPSTREAM_HELP }, { TAIL_HELP }] = await Promise.all([
     simulate(),
     loadgen(),
     devUpstream(),
+    tailFlags(),
   ]);
   return `telemetry-sidecar: coalesces SFU track stats as LiveKit's statsworker does and ships them upstream.
 
@@ -29,6 +31,7 @@ Usage:
   telemetry-sidecar simulate [options]  run the example SFU client against a sidecar
   telemetry-sidecar loadgen [options]   simulate a whole SFU's load against a sidecar and report rate and ack latency
   telemetry-sidecar dev-upstream [opts] run a development AnalyticsRecorderService (writes NDJSON)
+  telemetry-sidecar tail [options]      print the stats in the NATS JetStream stream as NDJSON
   telemetry-sidecar inject-webhook [..] run the Kubernetes sidecar-injection webhook (see inject-webhook --help)
   telemetry-sidecar --help
 
@@ -41,6 +44,8 @@ ${SIMULATE_HELP}
 ${LOADGEN_HELP}
 
 ${DEV_UPSTREAM_HELP}
+
+${TAIL_HELP}
 `;
 }
 
@@ -154,6 +159,7 @@ async function main(argv: string[]): Promise<void> {
     simulate: async () => (await simulate()).SIMULATE_HELP,
     loadgen: async () => (await loadgen()).LOADGEN_HELP,
     'dev-upstream': async () => (await devUpstream()).DEV_UPSTREAM_HELP,
+    tail: async () => (await tailFlags()).TAIL_HELP,
   };
   const commandHelp = command === undefined ? undefined : subHelp[command];
   if (commandHelp && (rest.includes('--help') || rest.includes('-h'))) {
@@ -175,6 +181,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'inject-webhook') return (await import('./inject/cli.js')).runInjectWebhook(rest, process.env);
+  if (command === 'tail') return client(command, async () => (await import('./tail.js')).runTail(rest, process.env));
   if (command === 'serve') return serve(rest);
   if (command === undefined || command.startsWith('-')) return serve(argv);
   process.stderr.write(`telemetry-sidecar: unknown command "${command}" (see --help)\n`);

@@ -77,6 +77,9 @@ const OVERRIDES: ReadonlyMap<string, Apply> = new Map<string, Apply>(
     'http-bind': (s, v, n) => {
       s.httpBind = parseHttpBind(n, v);
     },
+    'nats-creds-secret': (s, v, n) => {
+      s.natsCredsSecret = parseSecretName(n, v);
+    },
   } satisfies Record<string, Apply>),
 );
 

@@ -63,6 +63,8 @@ export interface SidecarSettings {
   /** NDJSON file sink rotation (SIDECAR_FILE_MAX_BYTES / _FILES); sized to the data volume, see docs/kubernetes.md. */
   fileMaxBytes: number;
   fileMaxFiles: number;
+  /** Secret (key `nats.creds`) holding the NATS credentials file for a nats:// upstream; empty: none. */
+  natsCredsSecret: string;
   extraEnv: readonly EnvVar[];
   securityContext: Record<string, unknown>;
 }
@@ -88,6 +90,7 @@ export const BUILTIN_DEFAULTS: SidecarSettings = Object.freeze({
   // 128 MiB × (1 live + 3 rotated) = 512 MiB: half the 1Gi volume, the rest for the spool (docs/kubernetes.md).
   fileMaxBytes: 128 * 1024 * 1024,
   fileMaxFiles: 3,
+  natsCredsSecret: '',
   extraEnv: [],
   securityContext: {
     runAsNonRoot: true,
@@ -333,6 +336,9 @@ export function parseDefaults(raw: unknown, file: string): SidecarSettings {
         break;
       case 'metricsTokenSecret':
         s.metricsTokenSecret = parseSecretName(at(key), value);
+        break;
+      case 'natsCredsSecret':
+        s.natsCredsSecret = parseSecretName(at(key), value);
         break;
       case 'httpBind':
         s.httpBind = parseHttpBind(at(key), value);

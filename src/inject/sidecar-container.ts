@@ -25,6 +25,10 @@ export const STARTED_FILE = `${DATA_MOUNT_PATH}/.telemetry-sidecar-started`;
  * (an event loop blocked from the start).
  */
 const STARTUP_PROBE = { periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 30 } as const;
+export const NATS_CREDS_VOLUME_NAME = 'telemetry-sidecar-nats-creds';
+const NATS_CREDS_DIR = '/var/run/secrets/telemetry-sidecar-nats';
+/** The key a NATS credentials Secret holds its `.creds` file under (docs/jetstream.md). */
+const NATS_CREDS_KEY = 'nats.creds';
 
 interface HttpProbe {
   httpGet: { path: string; port: number; scheme: 'HTTP' };
@@ -94,6 +98,9 @@ function sidecarEnv(s: SidecarSettings): EnvVar[] {
   if (s.metricsTokenSecret !== '') {
     env.push({ name: 'SIDECAR_METRICS_TOKEN_FILE', value: `${METRICS_TOKEN_DIR}/token` });
   }
+  if (s.natsCredsSecret !== '') {
+    env.push({ name: 'SIDECAR_NATS_CREDS_FILE', value: `${NATS_CREDS_DIR}/${NATS_CREDS_KEY}` });
+  }
   // Operator-supplied env last: a later duplicate name wins in Kubernetes, so it can override ours.
   env.push(...s.extraEnv.map((e) => ({ ...e })));
   return env;
@@ -128,22 +135,26 @@ export function renderSidecarContainer(s: SidecarSettings): SidecarContainer {
   if (s.metricsTokenSecret !== '') {
     container.volumeMounts.push({ name: METRICS_TOKEN_VOLUME_NAME, mountPath: METRICS_TOKEN_DIR, readOnly: true });
   }
+  if (s.natsCredsSecret !== '') {
+    container.volumeMounts.push({ name: NATS_CREDS_VOLUME_NAME, mountPath: NATS_CREDS_DIR, readOnly: true });
+  }
   if (s.mode === 'native') container.restartPolicy = 'Always';
   return container;
 }
 
 /**
- * The data emptyDir, and the token Secrets when set. The Secrets are optional: a
+ * The data emptyDir, and the token and NATS credentials Secrets when set. The Secrets are optional: a
  * missing Secret must not keep the pod's volumes (and so the SFU) from mounting;
  * the sidecar then fails closed on the missing token file and idles.
  */
 export function renderSidecarVolumes(s: SidecarSettings): SidecarVolume[] {
   const volumes: SidecarVolume[] = [{ name: DATA_VOLUME_NAME, emptyDir: { sizeLimit: s.dataSizeLimit } }];
-  const secret = (name: string, secretName: string): SidecarVolume => ({
+  const secret = (name: string, secretName: string, key = 'token'): SidecarVolume => ({
     name,
-    secret: { secretName, items: [{ key: 'token', path: 'token' }], optional: true },
+    secret: { secretName, items: [{ key, path: key }], optional: true },
   });
   if (s.grpcTokenSecret !== '') volumes.push(secret(TOKEN_VOLUME_NAME, s.grpcTokenSecret));
   if (s.metricsTokenSecret !== '') volumes.push(secret(METRICS_TOKEN_VOLUME_NAME, s.metricsTokenSecret));
+  if (s.natsCredsSecret !== '') volumes.push(secret(NATS_CREDS_VOLUME_NAME, s.natsCredsSecret, NATS_CREDS_KEY));
   return volumes;
 }

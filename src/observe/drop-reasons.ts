@@ -29,6 +29,9 @@ export const DROP_REASONS = {
   unimplemented: 'the upstream refused a batch with UNIMPLEMENTED (not an AnalyticsRecorderService?)',
   data_loss: 'the upstream refused a batch with DATA_LOSS',
   unauthenticated: 'the upstream refused a batch with UNAUTHENTICATED (check SIDECAR_UPSTREAM_TOKEN_FILE)',
+  no_stream: 'the NATS upstream: no JetStream stream captures the subject (create one, or set SIDECAR_NATS_CREATE_STREAM)',
+  too_large: "the NATS upstream: a single stat is larger than the server's max_payload (batches are split first)",
+  rejected: 'the NATS upstream: JetStream refused the message with a 4xx error (the log line has its err_code)',
   internal: 'an unexpected error (a bug: the log has the stack)',
 } as const satisfies Record<string, string>;
 

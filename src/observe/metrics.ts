@@ -96,6 +96,14 @@ export class SidecarMetrics {
     this.deliveryHealth.spoolUnreadableRecords(n);
   }
 
+  natsConnected(connected: boolean): void {
+    this.deliveryHealth.natsConnected(connected);
+  }
+
+  natsDuplicates(n: number): void {
+    this.deliveryHealth.natsDuplicates(n);
+  }
+
   /** Guards released by lease expiry (not the clients that held them). */
   leaseExpired(guards: number): void {
     this.pipeline.leasesExpiredBy(guards);

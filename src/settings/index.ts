@@ -14,7 +14,7 @@ export {
   type Address,
 } from './address.js';
 export { isLogLevel, LOG_LEVELS, logLevel } from './log-level.js';
-export { upstream, type Upstream } from './upstream.js';
+export { natsStreamName, upstream, type Upstream } from './upstream.js';
 export {
   checkAppendableFile,
   checkCertificates,

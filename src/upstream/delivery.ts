@@ -10,12 +10,13 @@
  * See docs/delivery.md.
  */
 import type { Logger } from 'pino';
+import type { DropReason } from '../observe/drop-reasons.js';
 import type { AnalyticsStat } from '../core/analytics.js';
 import { Backoff } from './backoff.js';
 import { BatchIds } from './batch-id.js';
 import { Health } from './health.js';
 import { SinkError, type Batch, type Sink } from './sink.js';
-import { recordFootprint, type Spool, type SpoolOpenResult } from './spool.js';
+import { recordFootprint, type Spool, type SpoolDropReason, type SpoolOpenResult } from './spool.js';
 
 /**
  * Failures, each after the upstream accepted other batches since this one's
@@ -27,7 +28,7 @@ export const DEFAULT_QUARANTINE_STRIKES = 10;
 
 export interface DeliveryMetrics {
   upstreamStats(result: 'delivered' | 'retried' | 'dropped', n: number): void;
-  statsDropped(reason: string, n: number): void;
+  statsDropped(reason: DropReason, n: number): void;
   upstreamUp(up: boolean): void;
   spoolWriteError(): void;
   spoolUnreadableRecords(n: number): void;
@@ -248,7 +249,10 @@ export class Delivery {
   /** Counts what the spool could not replay and queues its intact batches ahead of anything new. */
   restore(opened: SpoolOpenResult): void {
     const dir = opened.spool.dir;
-    for (const [reason, { records, stats }] of Object.entries(opened.dropped)) {
+    for (const [reason, { records, stats }] of Object.entries(opened.dropped) as [
+      SpoolDropReason,
+      { records: number; stats: number },
+    ][]) {
       if (records === 0) continue;
       this.metrics.statsDropped(reason, stats);
       this.logger.warn(
@@ -451,7 +455,7 @@ export class Delivery {
 
   private async failed(batch: QueuedBatch, err: unknown): Promise<boolean> {
     if (!(err instanceof SinkError && err.retryable)) {
-      const reason = err instanceof SinkError ? err.reason : 'internal';
+      const reason = (err instanceof SinkError ? err.dropReason : undefined) ?? 'internal';
       this.settle(batch, false);
       this.metrics.statsDropped(reason, batch.count);
       this.metrics.upstreamStats('dropped', batch.count);

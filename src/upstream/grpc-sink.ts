@@ -18,6 +18,7 @@ import {
 import type { AnalyticsStat } from '../core/analytics.js';
 import { encodeAnalyticsStatsEntry } from '../wire/analytics-encoder.js';
 import { loadPackageDefinition } from '../wire/protos.js';
+import { isDropReason } from '../observe/drop-reasons.js';
 import { SinkError, type Batch, type Sink } from './sink.js';
 
 /**
@@ -111,7 +112,7 @@ export class GrpcSink implements Sink {
         token = this.token.get();
       } catch (err) {
         return Promise.reject(
-          new SinkError(`reading SIDECAR_UPSTREAM_TOKEN_FILE: ${(err as Error).message}`, true, 'token_file'),
+          SinkError.transient(`reading SIDECAR_UPSTREAM_TOKEN_FILE: ${(err as Error).message}`, 'token_file'),
         );
       }
       metadata.set('authorization', `Bearer ${token}`);
@@ -127,13 +128,12 @@ export class GrpcSink implements Sink {
         (err: ServiceError | null) => {
           if (!err) resolve();
           else {
-            const reason = (status[err.code] ?? 'unknown').toLowerCase();
+            const message = `IngestStats: ${err.details || err.message} (${status[err.code]})`;
+            const name = (status[err.code] ?? 'unknown').toLowerCase();
             reject(
-              new SinkError(
-                `IngestStats: ${err.details || err.message} (${status[err.code]})`,
-                RETRYABLE.has(err.code),
-                reason,
-              ),
+              RETRYABLE.has(err.code)
+                ? SinkError.transient(message, name)
+                : SinkError.permanent(message, isDropReason(name) ? name : 'internal'),
             );
           }
         },

@@ -82,7 +82,7 @@ export class NdjsonFileSink implements Sink {
       this.good!.lines += batch.count;
     } catch (err) {
       // the file may be fine again later (disk freed, volume remounted): retry, bounded by the queue
-      throw new SinkError(`writing ${this.path}: ${(err as Error).message}`, true, 'file_error');
+      throw SinkError.transient(`writing ${this.path}: ${(err as Error).message}`, 'file_error');
     }
   }
 
@@ -183,7 +183,7 @@ export class StdoutSink implements Sink {
   send(batch: Batch): Promise<void> {
     return new Promise((resolve, reject) => {
       this.out.write(Buffer.concat(batch.payloads), (err) =>
-        err ? reject(new SinkError(`writing stdout: ${err.message}`, true, 'stdout_error')) : resolve(),
+        err ? reject(SinkError.transient(`writing stdout: ${err.message}`, 'stdout_error')) : resolve(),
       );
     });
   }

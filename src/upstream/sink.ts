@@ -1,4 +1,5 @@
 import type { AnalyticsStat } from '../core/analytics.js';
+import type { DropReason } from '../observe/drop-reasons.js';
 
 /**
  * Encoded stats on their way upstream; `payloads` are framed for the sink
@@ -25,7 +26,8 @@ export interface Sink {
   readonly description: string;
   /** What `encode` produces (`ndjson`, `protobuf`): spooled batches are only replayed into the same format. */
   readonly format: string;
-  /** Largest batch, in encoded bytes, the sink accepts in one send. */
+  /** Largest batch, in encoded bytes, the sink accepts in one send; read at every cut, so it may change (NATS max_payload). */
+  /** Read at every cut, so it may change while running (the NATS sink follows the server's max_payload). */
   readonly maxBatchBytes: number;
   /**
    * Encodes one stat as it will stand in a batch. The bytes need only stay
@@ -37,15 +39,29 @@ export interface Sink {
   close(): Promise<void>;
 }
 
-/** A failed send; `retryable` failures are tried again with backoff, the others drop the batch. */
+/**
+ * A failed send. Transient failures are tried again with backoff (the batch
+ * stays queued); permanent ones drop the batch, counted under a reason from
+ * the one list of drop reasons (docs/metrics.md).
+ */
 export class SinkError extends Error {
-  constructor(
+  private constructor(
     message: string,
     readonly retryable: boolean,
-    /** Counted reason when the batch is dropped, e.g. `permission_denied`. */
+    /** What went wrong, for logs: a drop reason when permanent, e.g. `timeout` or `file_error` when transient. */
     readonly reason: string,
+    /** Counted in stats_dropped_total when the batch is dropped; undefined while it is retried. */
+    readonly dropReason: DropReason | undefined,
   ) {
     super(message);
     this.name = 'SinkError';
+  }
+
+  static transient(message: string, cause: string): SinkError {
+    return new SinkError(message, true, cause, undefined);
+  }
+
+  static permanent(message: string, reason: DropReason): SinkError {
+    return new SinkError(message, false, reason, reason);
   }
 }

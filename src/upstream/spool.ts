@@ -14,6 +14,7 @@ import { basename, join } from 'node:path';
 import type { Batch } from './sink.js';
 import { errorCode, openFile as defaultOpenFile, syncDirectory, writeAll, type OpenFile } from './durable-file.js';
 import { countOf, decodeRecord, encodeHeader, HEADER_BYTES } from './spool-record.js';
+import type { DropReason } from '../observe/drop-reasons.js';
 
 const SUFFIX = '.batch';
 const TMP = '.tmp';
@@ -26,7 +27,7 @@ const STATE_BYTES = 64;
 const BLOCK_BYTES = 4096;
 
 /** Drop reasons of records found at start. */
-export type SpoolDropReason = 'spool_corrupt' | 'spool_sink_changed' | 'queue_full';
+export type SpoolDropReason = Extract<DropReason, 'spool_corrupt' | 'spool_sink_changed' | 'queue_full'>;
 
 export interface SpooledBatch extends Batch {
   file: string;

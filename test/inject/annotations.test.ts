@@ -33,6 +33,7 @@ describe('resolveSettings', () => {
         'grpc-token-secret',
         'metrics-token-secret',
         'http-bind',
+        'nats-creds-secret',
       ].map((k) => `telemetry-sidecar/${k}`),
     );
   });

@@ -11,6 +11,7 @@ import { parseWebhookArgs } from '../../src/inject/config.js';
 import { BUILTIN_DEFAULTS, parseDefaults, type SidecarSettings } from '../../src/inject/settings.js';
 import { renderSidecarContainer } from '../../src/inject/sidecar-container.js';
 import { SettingError } from '../../src/settings/index.js';
+import { kubeletEnv } from '../helpers/kubelet-env.js';
 
 type Outcome = { ok: true } | { ok: false; problem: string };
 
@@ -33,21 +34,9 @@ const annotation = (name: string, value: string) =>
   resolveSettings(BUILTIN_DEFAULTS, { [`telemetry-sidecar/${name}`]: value }).settings;
 const defaultsFile = (key: string, value: string) => parseDefaults({ [key]: value }, 'defaults.yaml');
 
-/** What the kubelet gives a `valueFrom.fieldRef`: an IPv4 pod IP, the common case (the address tests cover IPv6). */
-const FIELD_VALUES: Record<string, string> = { 'status.podIP': '10.0.0.7', 'metadata.name': 'livekit-0' };
-
-/**
- * The sidecar config the injected container's env produces, expanded as the
- * kubelet does: fieldRefs resolved, `$(VAR)` replaced by an earlier variable.
- */
+/** The sidecar config the injected container's env produces, expanded as the kubelet does. */
 function injectedSidecar(settings: SidecarSettings): Readonly<Config> {
-  const env: Record<string, string> = {};
-  for (const e of renderSidecarContainer(settings).env) {
-    const fieldPath = (e.valueFrom?.fieldRef as { fieldPath?: string } | undefined)?.fieldPath;
-    const raw = e.value ?? (fieldPath === undefined ? undefined : FIELD_VALUES[fieldPath]);
-    if (raw !== undefined) env[e.name] = raw.replace(/\$\((\w+)\)/g, (ref, name: string) => env[name] ?? ref);
-  }
-  return sidecarEnv(env);
+  return sidecarEnv(kubeletEnv(renderSidecarContainer(settings).env));
 }
 
 /** Runs every consumer and asserts they agree with each other and with `expected`; returns the outcome. */

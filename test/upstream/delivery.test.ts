@@ -7,10 +7,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AnalyticsStat } from '../../src/core/analytics.js';
 import { TrackAggregate } from '../../src/core/coalesce.js';
 import { Backoff } from '../../src/upstream/backoff.js';
-import { Delivery, type DeliveryMetrics } from '../../src/upstream/delivery.js';
+import { Delivery } from '../../src/upstream/delivery.js';
 import { SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
 import { Spool } from '../../src/upstream/spool.js';
 import { FillingDisk } from '../helpers/short-write.js';
+import { recordingDeliveryMetrics } from '../helpers/delivery-metrics.js';
 
 const WIDTH = 10;
 
@@ -47,19 +48,7 @@ function stats(...trackIds: string[]): AnalyticsStat[] {
   return trackIds.map((trackId) => ({ ...new TrackAggregate().result(), trackId }));
 }
 
-function recorder() {
-  const counts: Record<string, number> = {};
-  const add = (key: string, n: number) => void (counts[key] = (counts[key] ?? 0) + n);
-  const up: boolean[] = [];
-  const metrics: DeliveryMetrics = {
-    upstreamStats: (result, n) => add(result, n),
-    statsDropped: (reason, n) => add(`dropped:${reason}`, n),
-    upstreamUp: (value) => void up.push(value),
-    spoolWriteError: () => add('spool_write_errors', 1),
-    spoolUnreadableRecords: (n) => add('spool_unreadable', n),
-  };
-  return { counts, metrics, up };
-}
+const recorder = recordingDeliveryMetrics;
 
 const silent = pino({ level: 'silent' });
 afterEach(() => vi.useRealTimers());
@@ -114,7 +103,7 @@ describe('Delivery', () => {
     );
     d.enqueue(stats('a', 'b'));
     const done = d.seal().delivered;
-    await sink.settle(new SinkError('unavailable', true, 'unavailable'));
+    await sink.settle(SinkError.transient('unavailable', 'unavailable'));
     await vi.advanceTimersByTimeAsync(999);
     expect(sink.sent).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
@@ -133,7 +122,7 @@ describe('Delivery', () => {
     const d = new Delivery(sink, { batchMaxStats: 10, queueMaxBytes: 1e9 }, metrics, silent);
     d.enqueue(stats('a'));
     const done = d.seal().delivered;
-    await sink.settle(new SinkError('denied', false, 'permission_denied'));
+    await sink.settle(SinkError.permanent('denied', 'permission_denied'));
     expect(await done).toBe(false);
     expect(counts).toEqual({ 'dropped:permission_denied': 1, dropped: 1 });
   });
@@ -173,8 +162,8 @@ class AnsweringSink implements Sink {
   async close(): Promise<void> {}
 }
 
-const internal = () => new SinkError('IngestStats: boom (INTERNAL)', true, 'internal');
-const unavailable = () => new SinkError('IngestStats: connection refused (UNAVAILABLE)', true, 'unavailable');
+const internal = () => SinkError.transient('IngestStats: boom (INTERNAL)', 'internal');
+const unavailable = () => SinkError.transient('IngestStats: connection refused (UNAVAILABLE)', 'unavailable');
 /** Retries at once: these tests are about which batch is tried, not when. */
 const immediate = () => new Backoff(0, 0);
 
