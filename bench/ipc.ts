@@ -1,10 +1,13 @@
 /** Messages between the bench runner and its server child processes (over the Node IPC channel). */
 
-export type ChildMode = 'sidecar' | 'bare' | 'upstream';
+export type ChildMode = 'sidecar' | 'bare' | 'transport' | 'upstream';
 
 export interface ChildRequest {
   id: number;
-  cmd: 'memory' | 'loop-delay-start' | 'loop-delay-stop' | 'received' | 'stop';
+  cmd:
+    'memory' | 'cpu' | 'profile-start' | 'profile-stop' | 'loop-delay-start' | 'loop-delay-stop' | 'received' | 'stop';
+  /** profile-stop: where to write the .cpuprofile */
+  path?: string;
 }
 
 export interface ChildReply {
@@ -35,4 +38,10 @@ export interface LoopDelay {
 export interface Received {
   stats: number;
   calls: number;
+}
+
+/** process.cpuUsage() of the child: user and system CPU of all its threads (GC helpers included); in microseconds. */
+export interface CpuReading {
+  user: number;
+  system: number;
 }
