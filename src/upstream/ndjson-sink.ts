@@ -2,14 +2,14 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AnalyticsStat } from '../core/analytics.js';
-import { toJsonLine } from '../wire/to-livekit.js';
+import { encodeNdjsonLine } from '../wire/ndjson-encoder.js';
 import { SinkError, type Batch, type Sink } from './sink.js';
 
 /** Lines are small; this only bounds a single write. */
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 function encodeLine(stat: AnalyticsStat): Uint8Array {
-  return Buffer.from(toJsonLine(stat));
+  return encodeNdjsonLine(stat);
 }
 
 export class NdjsonFileSink implements Sink {
