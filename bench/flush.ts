@@ -94,8 +94,15 @@ async function measuredFlush(loadgen: Loadgen, sidecar: BenchChild, log: (line: 
   }
   const ackDuringFlush = loadgen.latency.summary(from, to);
   log(
-    `  ${label}: flush of ${flush.statsEmitted} stats in ${flush.seconds.toFixed(2)} s; longest stall ${loopDelay.maxMs.toFixed(1)} ms; ack p99 ${ackDuringFlush.p99.toFixed(1)} ms; ${Math.round(flush.statsEmitted / flush.seconds)} stats/s`,
+    `  ${label}: flush of ${flush.statsEmitted} stats in ${flush.seconds.toFixed(2)} s; longest stall ${loopDelay.maxMs.toFixed(1)} ms (CPU ${loopDelay.cpuMaxMs.toFixed(1)} ms); ack p99 ${ackDuringFlush.p99.toFixed(1)} ms; ${Math.round(flush.statsEmitted / flush.seconds)} stats/s`,
   );
+  if (process.env.BENCH_STALLS === '1') {
+    for (const w of loopDelay.worst) {
+      log(
+        `    gap ${w.wallMs.toFixed(1)} ms wall, ${w.cpuMs.toFixed(1)} ms CPU; GC ${w.gcMs.toFixed(1)} ms [${w.gc.join(' ')}]`,
+      );
+    }
+  }
   return {
     statsEmitted: flush.statsEmitted,
     flushSeconds: flush.seconds,

@@ -1,4 +1,5 @@
 /** Messages between the bench runner and its server child processes (over the Node IPC channel). */
+import type { Stall } from './stall-monitor.js';
 
 export type ChildMode = 'sidecar' | 'bare' | 'transport' | 'upstream';
 
@@ -33,6 +34,13 @@ export interface LoopDelay {
   maxMs: number;
   p99Ms: number;
   meanMs: number;
+  /**
+   * Most process CPU time used between two 1 ms ticks; in milliseconds. Less
+   * disturbed by a shared machine than maxMs (see stall-monitor.ts).
+   */
+  cpuMaxMs: number;
+  /** The worst gaps by CPU time, with the GC pauses in them. */
+  worst: Stall[];
 }
 
 export interface Received {

@@ -14,6 +14,7 @@ import { startBareServer } from './bare-server.js';
 import { startCountingUpstream } from './counting-upstream.js';
 import type { ChildMode, ChildReply, ChildRequest, CpuReading, LoopDelay, MemoryReading, Received } from './ipc.js';
 import { STATS_PER_MESSAGE } from './settings.js';
+import { StallMonitor } from './stall-monitor.js';
 import { startTransportServer } from './transport-server.js';
 
 const NS_PER_MS = 1e6;
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
   }
 
   let delay: IntervalHistogram | undefined;
+  let stalls: StallMonitor | undefined;
   let profiler: Session | undefined;
   const handle = async (req: ChildRequest): Promise<unknown> => {
     switch (req.cmd) {
@@ -93,14 +95,21 @@ async function main(): Promise<void> {
         delay?.disable();
         delay = monitorEventLoopDelay({ resolution: 1 });
         delay.enable();
+        stalls?.stop();
+        stalls = new StallMonitor();
+        stalls.start();
         return null;
       case 'loop-delay-stop': {
         if (!delay) throw new Error('loop-delay-start first');
         delay.disable();
+        const worst = stalls?.stop() ?? [];
+        stalls = undefined;
         const result: LoopDelay = {
           maxMs: delay.max / NS_PER_MS,
           p99Ms: delay.percentile(99) / NS_PER_MS,
           meanMs: delay.mean / NS_PER_MS,
+          cpuMaxMs: worst[0]?.cpuMs ?? 0,
+          worst,
         };
         return result;
       }

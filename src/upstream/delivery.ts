@@ -121,6 +121,11 @@ export class Delivery {
     this.trim();
   }
 
+  /** Encodes a stat and drops it: the scheduler warms the encoder at start with synthetic stats. */
+  warm(stat: AnalyticsStat): void {
+    this.sink.encode(stat);
+  }
+
   /** Closes the current group: resolves true once all its batches are acknowledged, false if any was dropped. */
   seal(): Promise<boolean> {
     this.cut();
