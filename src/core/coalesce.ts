@@ -1,14 +1,12 @@
 /**
  * Incremental port of the reference's `coalesce`: stats are folded in on
- * arrival, so memory per (track, direction) is constant plus 4 bytes per
+ * arrival, so memory per (track, direction) is constant plus 8 bytes per
  * counted score (kept for the median). `result()` equals what `coalesce`
  * returns for the same stats in the same order, bit for bit.
  */
 import { emptyStream, StreamType, type AnalyticsStat, type AnalyticsVideoLayer, type StatSample } from './analytics.js';
 import { compareTime, GO_ZERO_SECONDS, isGoZero, nanosCarry, NANOS_PER_SECOND } from './gotime.js';
 import { isValid } from './validity.js';
-
-const INITIAL_SCORE_CAPACITY = 4;
 
 export class TrackAggregate {
   /** Stats folded in, valid or not: an all-invalid track is still emitted. */
@@ -44,7 +42,12 @@ export class TrackAggregate {
   private scoreSum = 0;
   private minScore = 0;
   private scoreCount = 0;
-  private scores: Float32Array | null = null;
+  /**
+   * Counted scores (float32 values, held as doubles) for the median. A plain
+   * array grows inside the V8 heap; a Float32Array cost an ArrayBuffer per
+   * track and per growth step, which showed in ingest profiles (bench/README.md).
+   */
+  private scores: number[] | null = null;
 
   /** Folds one stat in, in arrival order; returns false for an invalid stat (which adds nothing). */
   add(stat: StatSample): boolean {
@@ -153,14 +156,10 @@ export class TrackAggregate {
   }
 
   private pushScore(score: number): void {
-    let scores = this.scores;
-    if (!scores) scores = this.scores = new Float32Array(INITIAL_SCORE_CAPACITY);
-    else if (this.scoreCount === scores.length) {
-      const grown = new Float32Array(scores.length * 2);
-      grown.set(scores);
-      scores = this.scores = grown;
-    }
-    scores[this.scoreCount++] = score;
+    // a one-element literal first: most tracks count a few scores, many just one
+    if (this.scores) this.scores.push(score);
+    else this.scores = [score];
+    this.scoreCount++;
   }
 
   /** utils.Median[float32]: the middle value, or left + (right-left)/2 in float32 for an even count. */
@@ -209,9 +208,9 @@ const INSERTION_SORT_MAX = 32;
  * itself beats a subarray view plus the builtin sort (the median showed in
  * flush profiles, see bench/README.md). Scores are positive, never NaN.
  */
-function sortScores(scores: Float32Array, n: number): void {
+function sortScores(scores: number[], n: number): void {
   if (n > INSERTION_SORT_MAX) {
-    scores.subarray(0, n).sort();
+    scores.sort((a, b) => a - b);
     return;
   }
   for (let i = 1; i < n; i++) {
