@@ -1,5 +1,6 @@
 /** The runner's side of a bench server child process: spawn, ask, stop. */
 import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildMode, ChildReply, ChildRequest, ReadyMessage } from './ipc.js';
 
@@ -50,12 +51,25 @@ export class BenchChild {
     return `127.0.0.1:${this.port}`;
   }
 
-  ask<T>(cmd: ChildRequest['cmd']): Promise<T> {
+  ask<T>(cmd: ChildRequest['cmd'], path?: string): Promise<T> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, (reply) => (reply.error ? reject(new Error(reply.error)) : resolve(reply.result as T)));
-      this.child.send({ id, cmd } satisfies ChildRequest);
+      this.child.send({ id, cmd, ...(path ? { path } : {}) } satisfies ChildRequest);
     });
+  }
+
+  /**
+   * `BENCH_WINDOW_PROF=DIR`: a CPU profile of the child over exactly `work`
+   * (a measured window), written to DIR/<name>.cpuprofile; otherwise just `work`.
+   */
+  async profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const dir = process.env.BENCH_WINDOW_PROF;
+    if (!dir) return work();
+    await this.ask('profile-start');
+    const result = await work();
+    await this.ask('profile-stop', join(dir, `${name}.cpuprofile`));
+    return result;
   }
 
   async stop(): Promise<void> {

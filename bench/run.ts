@@ -4,8 +4,10 @@
  * bench/results/latest.json and latest.md and prints the table.
  *
  *   BENCH_SCALE=0.1   a tenth of the participants, for a quick look (the table says so)
- *   BENCH_ONLY=ingest,flush,memory   a subset of the scenarios
+ *   BENCH_ONLY=ingest,flush,scaling,memory   a subset of the scenarios
+ *   BENCH_QUICK=1   short ingest windows, one round: checks the machinery, figures not comparable
  *   BENCH_CPU_PROF=DIR   --cpu-prof every sidecar child into DIR
+ *   BENCH_WINDOW_PROF=DIR   a CPU profile of each measured ingest window and flush (any server) into DIR
  *   BENCH_MEMORY_CYCLES=200   a longer churn soak in the memory scenario (default 20)
  *   BENCH_ONLY=jetstream   the JetStream sink (R1 and R3 on loopback) beside the gRPC sink; needs nats-server
  */
@@ -18,6 +20,7 @@ import { ingestScenario } from './ingest.js';
 import { jetStreamScenario } from './jetstream.js';
 import { memoryScenario } from './memory.js';
 import { machine, WORKLOAD, writeResults, type BenchResults } from './report.js';
+import { scalingScenario } from './scaling.js';
 import { ONLY } from './settings.js';
 
 /** bench/results beside the sources, whether run from bench/ (tsx) or dist/bench/. */
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
   try {
     if (ONLY.has('ingest')) results.ingest = await ingestScenario(env, log);
     if (ONLY.has('flush')) results.flush = await flushScenario(env, log);
+    if (ONLY.has('scaling')) results.scaling = await scalingScenario(env, log);
     if (ONLY.has('memory')) results.memory = await memoryScenario(env, log);
     if (ONLY.has('jetstream')) results.jetstream = await jetStreamScenario(env, log);
   } finally {

@@ -5,12 +5,17 @@
  *
  *   node --expose-gc dist/bench/server.js sidecar '{"SIDECAR_UPSTREAM":"grpc://..."}'
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { startSidecar } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { startBareServer } from './bare-server.js';
 import { startCountingUpstream } from './counting-upstream.js';
-import type { ChildMode, ChildReply, ChildRequest, LoopDelay, MemoryReading, Received } from './ipc.js';
+import type { ChildMode, ChildReply, ChildRequest, CpuReading, LoopDelay, MemoryReading, Received } from './ipc.js';
+import { STATS_PER_MESSAGE } from './settings.js';
+import { StallMonitor } from './stall-monitor.js';
+import { startTransportServer } from './transport-server.js';
 
 const NS_PER_MS = 1e6;
 
@@ -48,6 +53,10 @@ async function main(): Promise<void> {
     const bare = await startBareServer();
     port = bare.port;
     stop = async () => bare.close();
+  } else if (mode === 'transport') {
+    const transport = await startTransportServer(STATS_PER_MESSAGE);
+    port = transport.port;
+    stop = async () => transport.close();
   } else if (mode === 'upstream') {
     const upstream = await startCountingUpstream();
     port = upstream.port;
@@ -58,22 +67,49 @@ async function main(): Promise<void> {
   }
 
   let delay: IntervalHistogram | undefined;
+  let stalls: StallMonitor | undefined;
+  let profiler: Session | undefined;
   const handle = async (req: ChildRequest): Promise<unknown> => {
     switch (req.cmd) {
       case 'memory':
         return memory();
+      case 'cpu': {
+        const { user, system } = process.cpuUsage();
+        return { user, system } satisfies CpuReading;
+      }
+      case 'profile-start':
+        profiler = new Session();
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+        return null;
+      case 'profile-stop': {
+        if (!profiler || !req.path) throw new Error('profile-start first, and a path');
+        const { profile } = await profiler.post('Profiler.stop');
+        profiler.disconnect();
+        profiler = undefined;
+        writeFileSync(req.path, JSON.stringify(profile));
+        return req.path;
+      }
       case 'loop-delay-start':
         delay?.disable();
         delay = monitorEventLoopDelay({ resolution: 1 });
         delay.enable();
+        stalls?.stop();
+        stalls = new StallMonitor();
+        stalls.start();
         return null;
       case 'loop-delay-stop': {
         if (!delay) throw new Error('loop-delay-start first');
         delay.disable();
+        const worst = stalls?.stop() ?? [];
+        stalls = undefined;
         const result: LoopDelay = {
           maxMs: delay.max / NS_PER_MS,
           p99Ms: delay.percentile(99) / NS_PER_MS,
           meanMs: delay.mean / NS_PER_MS,
+          cpuMaxMs: worst[0]?.cpuMs ?? 0,
+          worst,
         };
         return result;
       }

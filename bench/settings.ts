@@ -13,11 +13,21 @@ export const ROOM_SIZE = 10;
 export const STREAMS = 2;
 export const IN_FLIGHT = 8;
 
+/**
+ * `BENCH_QUICK=1`: short ingest windows and one round, to check the machinery
+ * (figures from it are not comparable; the table says so).
+ */
+export const QUICK = process.env.BENCH_QUICK === '1';
+
 /** Ingest: JIT warm-up, then the measured window; in milliseconds. */
-export const INGEST_WARMUP_MS = 4_000;
-export const INGEST_MEASURE_MS = 15_000;
-/** Bare and sidecar windows alternate this many times; the figures pool them. */
-export const INGEST_ROUNDS = 2;
+export const INGEST_WARMUP_MS = QUICK ? 1_500 : 4_000;
+export const INGEST_MEASURE_MS = QUICK ? 3_000 : 15_000;
+/** Transport, bare and sidecar windows alternate this many times; the figures pool them. */
+export const INGEST_ROUNDS = QUICK ? 1 : 2;
+/** Ack latency is measured at this share of the sidecar's measured maximum ingest rate (SPEC §9)... */
+export const PACED_SHARE = 0.8;
+/** ...over a window this long; in milliseconds. */
+export const PACED_MEASURE_MS = QUICK ? 3_000 : 10_000;
 
 /**
  * Flush under load: TrackStats keep coming at this rate while 100 000 tracks
@@ -35,7 +45,12 @@ export const CHURN_PER_CYCLE = 0.1;
 /** RSS after the last cycle may exceed RSS after the first by at most this share before we call it growth. */
 export const RSS_GROWTH_TOLERANCE = 0.05;
 
-export const ONLY = new Set((process.env.BENCH_ONLY ?? 'ingest,flush,memory,jetstream').split(','));
+/** Scaling curve: participants (× TRACKS tracks each) at each point, scaled like the rest. */
+export const SCALING_PARTICIPANTS = [1_000, 10_000, 50_000].map((p) => Math.max(STREAMS, Math.round(p * SCALE)));
+/** Full-speed ingest window at each scaling point; in milliseconds. */
+export const SCALING_INGEST_MS = QUICK ? 2_000 : 5_000;
+
+export const ONLY = new Set((process.env.BENCH_ONLY ?? 'ingest,flush,scaling,memory,jetstream').split(','));
 
 /** The load generator as every scenario drives it: the workload above against `target`. */
 export function loadgenOptions(target: string, participants = PARTICIPANTS, idPrefix?: string): LoadgenOptions {

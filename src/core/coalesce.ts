@@ -1,14 +1,12 @@
 /**
  * Incremental port of the reference's `coalesce`: stats are folded in on
- * arrival, so memory per (track, direction) is constant plus 4 bytes per
+ * arrival, so memory per (track, direction) is constant plus 8 bytes per
  * counted score (kept for the median). `result()` equals what `coalesce`
  * returns for the same stats in the same order, bit for bit.
  */
 import { emptyStream, StreamType, type AnalyticsStat, type AnalyticsVideoLayer, type StatSample } from './analytics.js';
 import { compareTime, GO_ZERO_SECONDS, isGoZero, nanosCarry, NANOS_PER_SECOND } from './gotime.js';
 import { isValid } from './validity.js';
-
-const INITIAL_SCORE_CAPACITY = 4;
 
 export class TrackAggregate {
   /** Stats folded in, valid or not: an all-invalid track is still emitted. */
@@ -44,7 +42,12 @@ export class TrackAggregate {
   private scoreSum = 0;
   private minScore = 0;
   private scoreCount = 0;
-  private scores: Float32Array | null = null;
+  /**
+   * Counted scores (float32 values, held as doubles) for the median. A plain
+   * array grows inside the V8 heap; a Float32Array cost an ArrayBuffer per
+   * track and per growth step, which showed in ingest profiles (bench/README.md).
+   */
+  private scores: number[] | null = null;
 
   /** Folds one stat in, in arrival order; returns false for an invalid stat (which adds nothing). */
   add(stat: StatSample): boolean {
@@ -153,22 +156,20 @@ export class TrackAggregate {
   }
 
   private pushScore(score: number): void {
-    let scores = this.scores;
-    if (!scores) scores = this.scores = new Float32Array(INITIAL_SCORE_CAPACITY);
-    else if (this.scoreCount === scores.length) {
-      const grown = new Float32Array(scores.length * 2);
-      grown.set(scores);
-      scores = this.scores = grown;
-    }
-    scores[this.scoreCount++] = score;
+    // a one-element literal first: most tracks count a few scores, many just one
+    if (this.scores) this.scores.push(score);
+    else this.scores = [score];
+    this.scoreCount++;
   }
 
   /** utils.Median[float32]: the middle value, or left + (right-left)/2 in float32 for an even count. */
   private median(): number {
     const n = this.scoreCount;
-    // no buffer: no counted score
-    if (!this.scores) return 0;
-    const sorted = this.scores.subarray(0, n).sort();
+    // no array: no counted score
+    const sorted = this.scores;
+    if (!sorted) return 0;
+    if (n === 1) return sorted[0] ?? 0;
+    sortScores(sorted, n);
     if (n % 2 !== 0) return sorted[n >> 1] ?? 0;
     const left = sorted[n / 2 - 1] ?? 0;
     const right = sorted[n / 2] ?? 0;
@@ -196,6 +197,31 @@ export class TrackAggregate {
     let top: AnalyticsVideoLayer | undefined;
     for (const l of this.layers ?? []) if (!top || l.layer > top.layer) top = l;
     return top && { ...top };
+  }
+}
+
+/** Up to this many scores sort by insertion; more go to the builtin sort. */
+const INSERTION_SORT_MAX = 32;
+
+/**
+ * Sorts the first n scores in place, ascending (their order means nothing
+ * else). A track has a few scores per interval: insertion sort on the array
+ * itself beats a subarray view plus the builtin sort (the median showed in
+ * flush profiles, see bench/README.md). Scores are positive, never NaN.
+ */
+function sortScores(scores: number[], n: number): void {
+  if (n > INSERTION_SORT_MAX) {
+    scores.sort((a, b) => a - b);
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const v = scores[i]!;
+    let j = i - 1;
+    while (j >= 0 && scores[j]! > v) {
+      scores[j + 1] = scores[j]!;
+      j--;
+    }
+    scores[j + 1] = v;
   }
 }
 

@@ -9,6 +9,7 @@ import type { AnalyticsStat } from '../core/analytics.js';
 import type { FlushRun, WorkerRegistry } from '../core/registry.js';
 import type { StatsWorker } from '../core/worker.js';
 import type { StatStamper } from './stamp.js';
+import { WARM_UP_STATS, warmUpStat } from './warm-up.js';
 
 /**
  * A slice runs until this much time has passed, then yields. Bounding time
@@ -23,6 +24,8 @@ export interface FlushSink {
   enqueue(stats: readonly AnalyticsStat[]): void;
   /** Ends the flush's share of the queue: promises of its batches' fate. */
   seal(): { delivered: Promise<boolean>; spooled: Promise<boolean> };
+  /** Encodes the stat as enqueue would, and drops it: compiles the encode path before the first flush. */
+  warm?(stat: AnalyticsStat): void;
 }
 
 export interface FlushObserver {
@@ -70,6 +73,23 @@ export class FlushScheduler {
       this.flush().catch((err: unknown) => this.logger.error({ err }, 'scheduled flush failed'));
     }, this.options.intervalMs);
     this.timer.unref();
+    this.warmUp().catch((err: unknown) => this.logger.warn({ err }, 'encoder warm-up failed'));
+  }
+
+  /**
+   * Encodes synthetic stats, in slices like a flush, so that the first real
+   * flush runs a compiled encoder (bench/README.md, "cold flush").
+   */
+  private async warmUp(): Promise<void> {
+    const warm = this.sink.warm?.bind(this.sink);
+    if (!warm) return;
+    const now = this.now();
+    for (let i = 0; i < WARM_UP_STATS;) {
+      const sliceEnd = performance.now() + FLUSH_SLICE_MS;
+      do warm(warmUpStat(i++, now));
+      while (i < WARM_UP_STATS && performance.now() < sliceEnd);
+      await yieldToEventLoop();
+    }
   }
 
   stop(): void {

@@ -177,6 +177,11 @@ export class Delivery {
     this.trim();
   }
 
+  /** Encodes a stat and drops it: the scheduler warms the encoder at start with synthetic stats. */
+  warm(stat: AnalyticsStat): void {
+    this.sink.encode(stat);
+  }
+
   /** Closes the current group: the promises of its batches' fate. */
   seal(): SealResult {
     this.cut();

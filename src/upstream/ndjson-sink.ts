@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AnalyticsStat } from '../core/analytics.js';
-import { toJsonLine } from '../wire/to-livekit.js';
+import { encodeNdjsonLine } from '../wire/ndjson-encoder.js';
 import { errorCode, openFile as defaultOpenFile, writeAll, type OpenFile, type WritableFile } from './durable-file.js';
 import { SinkError, type Batch, type Sink } from './sink.js';
 
@@ -15,7 +15,7 @@ export const DEFAULT_FILE_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_FILE_MAX_FILES = 3;
 
 function encodeLine(stat: AnalyticsStat): Uint8Array {
-  return Buffer.from(toJsonLine(stat));
+  return encodeNdjsonLine(stat);
 }
 
 export interface NdjsonFileOptions {
