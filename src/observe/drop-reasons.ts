@@ -16,7 +16,8 @@ export const DROP_REASONS = {
     'the delivery queue was over SIDECAR_QUEUE_MAX_BYTES: the oldest batch was dropped (also spool records over the bound at start)',
   shutdown:
     'still undelivered when SIDECAR_SHUTDOWN_TIMEOUT ran out and not in the spool (with a spool, counted again at the next start)',
-  spool_corrupt: 'a torn or corrupt spool record skipped at start (its stat count is read from a header checksummed apart)',
+  spool_corrupt:
+    'a torn or corrupt spool record skipped at start (its stat count is read from a header checksummed apart)',
   spool_sink_changed: 'a spool record written for another sink format (the upstream kind changed between runs)',
   quarantined:
     'a poison batch: it kept failing while the upstream accepted others, and was moved to SIDECAR_SPOOL_DIR/quarantine (or discarded without a spool)',
@@ -29,9 +30,12 @@ export const DROP_REASONS = {
   unimplemented: 'the upstream refused a batch with UNIMPLEMENTED (not an AnalyticsRecorderService?)',
   data_loss: 'the upstream refused a batch with DATA_LOSS',
   unauthenticated: 'the upstream refused a batch with UNAUTHENTICATED (check SIDECAR_UPSTREAM_TOKEN_FILE)',
-  no_stream: 'the NATS upstream: no JetStream stream captures the subject (create one, or set SIDECAR_NATS_CREATE_STREAM)',
+  no_stream:
+    'the NATS upstream: no JetStream stream captures the subject (create one, or set SIDECAR_NATS_CREATE_STREAM)',
   too_large: "the NATS upstream: a single stat is larger than the server's max_payload (batches are split first)",
   rejected: 'the NATS upstream: JetStream refused the message with a 4xx error (the log line has its err_code)',
+  unencodable:
+    'a coalesced stat the sink cannot encode (a start or end time outside years 1-9999 has no protobuf-JSON form): dropped at the flush',
   internal: 'an unexpected error (a bug: the log has the stack)',
 } as const satisfies Record<string, string>;
 

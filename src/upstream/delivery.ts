@@ -50,6 +50,7 @@ class Group {
   pending = 0;
   ok = true;
   sealed = false;
+  loggedUnencodable = false;
   /** One per batch with a spool write: true once it is on disk. */
   readonly writes: Promise<boolean>[] = [];
   readonly done: Promise<boolean>;
@@ -158,10 +159,20 @@ export class Delivery {
     return this.heldBytes;
   }
 
-  /** Encodes and queues stats; never waits for the upstream. */
+  /**
+   * Encodes and queues stats; never waits for the upstream. A stat the sink
+   * cannot encode (a time outside years 1-9999 has no protobuf-JSON form) is
+   * dropped and counted, and the flush it belongs to reports not delivered.
+   */
   enqueue(stats: readonly AnalyticsStat[]): void {
     for (const stat of stats) {
-      const payload = this.sink.encode(stat);
+      let payload: Uint8Array;
+      try {
+        payload = this.sink.encode(stat);
+      } catch (err) {
+        this.unencodable(stat, err);
+        continue;
+      }
       let open = this.open;
       if (!open || open.count >= this.options.batchMaxStats || open.bytes + payload.length > this.sink.maxBatchBytes) {
         this.cut();
@@ -175,6 +186,23 @@ export class Delivery {
       this.heldStats++;
     }
     this.trim();
+  }
+
+  private unencodable(stat: AnalyticsStat, err: unknown): void {
+    this.group.ok = false;
+    this.metrics.statsDropped('unencodable', 1);
+    // one line per flush: a bad clock on the SFU would make every stat of it unencodable
+    if (this.group.loggedUnencodable) return;
+    this.group.loggedUnencodable = true;
+    this.logger.warn(
+      {
+        err: (err as Error).message,
+        trackId: stat.trackId,
+        participantId: stat.participantId,
+        sink: this.sink.description,
+      },
+      'a stat the sink cannot encode was dropped (more in this flush are counted, not logged)',
+    );
   }
 
   /** Encodes a stat and drops it: the scheduler warms the encoder at start with synthetic stats. */

@@ -1,13 +1,14 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AnalyticsStat } from '../../src/core/analytics.js';
+import { emptyStream, type AnalyticsStat } from '../../src/core/analytics.js';
 import { TrackAggregate } from '../../src/core/coalesce.js';
 import { Backoff } from '../../src/upstream/backoff.js';
 import { Delivery } from '../../src/upstream/delivery.js';
+import { NdjsonFileSink } from '../../src/upstream/ndjson-sink.js';
 import { SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
 import { Spool } from '../../src/upstream/spool.js';
 import { FillingDisk } from '../helpers/short-write.js';
@@ -375,6 +376,36 @@ describe('Delivery drain with a spool', () => {
       expect(result).toMatchObject({ remainingStats: 2, spooledStats: 2, lostStats: 0, spooled: true });
       expect(counts['dropped:shutdown']).toBeUndefined();
       expect(readdirSync(dir).filter((f) => f.endsWith('.batch'))).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Delivery of a stat the sink cannot encode', () => {
+  it('drops and counts it, delivers the rest, and reports the flush not delivered', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'unencodable-'));
+    try {
+      const path = join(dir, 'stats.ndjson');
+      const sink = new NdjsonFileSink(path);
+      const { counts, metrics } = recorder();
+      const lines: string[] = [];
+      const logger = pino(
+        { level: 'warn' },
+        new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }),
+      );
+      const delivery = new Delivery(sink, { batchMaxStats: 10, queueMaxBytes: 1e9 }, metrics, logger);
+      // year 10000: no protobuf-JSON form (RFC 3339 has four-digit years)
+      const late = { ...emptyStream(), endTime: { seconds: 253_402_300_800, nanos: 0 } };
+      const [a, b, c] = stats('a', 'b', 'c');
+      delivery.enqueue([a!, { ...b!, streams: [late] }, c!, { ...c!, trackId: 'd', streams: [late] }]);
+      expect(await delivery.seal().delivered).toBe(false);
+      expect(counts).toMatchObject({ delivered: 2, 'dropped:unencodable': 2 });
+      const written = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { trackId: string });
+      expect(written.map((s) => s.trackId)).toEqual(['a', 'c']);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('a stat the sink cannot encode was dropped');
+      await sink.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
