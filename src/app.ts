@@ -118,6 +118,7 @@ export async function startSidecar(config: Readonly<Config>, options: SidecarOpt
     invalidStatLog: new LogRateLimiter(INVALID_STAT_LOG_MAX, INVALID_STAT_LOG_INTERVAL_MS),
     workerFields: workerLogFields,
     leaseGraceMs: config.leaseGraceMs,
+    flushWaitMs: config.flushWaitTimeoutMs,
     now,
   });
   const scheduler = new FlushScheduler(

@@ -38,6 +38,8 @@ export interface Config {
   spoolDir?: string;
   /** in milliseconds, default 20_000 */
   shutdownTimeoutMs: number;
+  /** How long Flush{wait_delivered} waits for the upstream; in milliseconds, default 5_000 */
+  flushWaitTimeoutMs: number;
   maxWorkers: number;
   maxTracksPerWorker: number;
   /** Above this RSS new stats are refused; undefined: no limit. */
@@ -173,6 +175,12 @@ const SETTINGS = {
     parse: duration,
     help: 'time to deliver after SIGTERM',
   },
+  flushWaitTimeoutMs: {
+    env: 'SIDECAR_FLUSH_WAIT_TIMEOUT',
+    default: '5s',
+    parse: duration,
+    help: 'longest a Flush with wait_delivered waits for upstream acks before answering delivered=false',
+  },
   maxWorkers: { env: 'SIDECAR_MAX_WORKERS', default: '100000', parse: positiveInt, help: 'workers held at once' },
   maxTracksPerWorker: {
     env: 'SIDECAR_MAX_TRACKS_PER_WORKER',
@@ -264,6 +272,7 @@ export function loadConfig({
     batchMaxStats: p.batchMaxStats!,
     queueMaxBytes: p.queueMaxBytes!,
     shutdownTimeoutMs: p.shutdownTimeoutMs!,
+    flushWaitTimeoutMs: positive(p.flushWaitTimeoutMs!, SETTINGS.flushWaitTimeoutMs.env),
     maxWorkers: p.maxWorkers!,
     maxTracksPerWorker: p.maxTracksPerWorker!,
     logLevel: p.logLevel!,
