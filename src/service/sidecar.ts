@@ -107,10 +107,10 @@ export class SidecarService {
    * counts the request's stats as dropped.
    */
   trackStats(body: PendingTrackStats): TrackStatsResponse {
-    this.checkServing();
     const { registry, metrics, memory } = this.deps;
     let entries;
     try {
+      this.checkServing();
       memory.check();
       entries = toTrackStatInputs(body.decode().stats);
     } catch (err) {
@@ -206,7 +206,7 @@ export class SidecarService {
   }
 
   private checkServing(): void {
-    if (!this.serving) throw new SidecarError('UNAVAILABLE', 'shutting down');
+    if (!this.serving) throw new SidecarError('UNAVAILABLE', 'shutting down', 'shutting_down');
   }
 }
 
