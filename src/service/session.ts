@@ -113,6 +113,11 @@ export class Session {
           return { seq, activate: this.service.activate(req.activate!, this.clientId) };
         case 'release':
           return { seq, release: this.service.release(req.release!) };
+        case 'stats': {
+          // only bytes crafted so that the peek and the decoder disagree get here
+          const stats = req.stats!;
+          return { seq, stats: this.service.trackStats({ decode: () => stats, count: () => stats.stats.length }) };
+        }
         case 'flush':
           return this.service.flush(req.flush!).then(
             (flush) => ({ seq, flush }),

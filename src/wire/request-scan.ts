@@ -9,15 +9,17 @@ import { SESSION_REQUEST, TRACK_STATS_REQUEST } from './fields.js';
 import { ProtoReader } from './proto-reader.js';
 import { u64Seq, type Seq } from './session-decoder.js';
 
-const LENGTH_DELIMITED = 2;
-
 export interface SessionPeek {
   seq: Seq;
   /** The member the decoder will name in `request` (the last present in declaration order); 0 if none. */
   member: number;
 }
 
-/** The seq and member of a SessionRequest, read from its top-level fields only. */
+/**
+ * The seq and member of a SessionRequest, from its top-level fields only,
+ * read as the decoder reads them: by field number whatever the wire type
+ * (so that crafted bytes cannot make the two disagree).
+ */
 export function peekSessionRequest(buf: Buffer): SessionPeek {
   const r = new ProtoReader(buf);
   let seq: Seq = 0;
@@ -29,10 +31,12 @@ export function peekSessionRequest(buf: Buffer): SessionPeek {
       if (field === SESSION_REQUEST.seq) {
         r.long();
         seq = u64Seq(r.lo, r.hi);
-        continue;
+      } else if (field >= SESSION_REQUEST.hello && field <= SESSION_REQUEST.flush) {
+        member = Math.max(member, field);
+        r.skip(r.uint32());
+      } else {
+        r.skipType(t & 7, 0);
       }
-      if (field >= SESSION_REQUEST.hello && field <= SESSION_REQUEST.flush) member = Math.max(member, field);
-      r.skipType(t & 7, 0);
     }
   } catch {
     // malformed: what was read so far
@@ -68,11 +72,16 @@ export function countSessionStats(buf: Buffer): number {
   try {
     while (r.pos < r.len) {
       const t = r.uint32();
-      if (t >>> 3 === SESSION_REQUEST.stats && (t & 7) === LENGTH_DELIMITED) {
+      const field = t >>> 3;
+      if (field >= SESSION_REQUEST.hello && field <= SESSION_REQUEST.flush) {
         const length = r.uint32();
-        start = r.pos;
-        end = Math.min(start + length, r.len);
+        if (field === SESSION_REQUEST.stats) {
+          start = r.pos;
+          end = Math.min(start + length, r.len);
+        }
         r.skip(length);
+      } else if (field === SESSION_REQUEST.seq) {
+        r.long();
       } else {
         r.skipType(t & 7, 0);
       }

@@ -302,7 +302,7 @@ function analyticsStream(r: ProtoReader, ctx: Context, length: number, n: number
 }
 
 /** AnalyticsStat to the fields coalescing reads; the others (ANALYTICS_STAT_NOT_DECODED) are read past with the same checks. */
-function analyticsStat(r: ProtoReader, ctx: Context, length: number, n: number): StatSample {
+function analyticsStat(r: ProtoReader, ctx: Context, length: number, n: number, at: number): StatSample {
   ctx.message();
   const outer = r.enter(length);
   let score = 0;
@@ -337,7 +337,7 @@ function analyticsStat(r: ProtoReader, ctx: Context, length: number, n: number):
         streams.push(analyticsStream(r, ctx, r.uint32(), n + 1));
         break;
       case 11 satisfies Stat['mime']:
-        mime = r.stringLike(ctx.mime) ?? notUtf8('stat.mime');
+        mime = r.stringLike(ctx.mime) ?? notUtf8(`stats[${at}].stat.mime`);
         break;
       case 12 satisfies Stat['minScore']:
       case 13 satisfies Stat['medianScore']:
@@ -378,7 +378,7 @@ function trackStat(r: ProtoReader, ctx: Context, length: number, n: number, at: 
         kind = r.int32();
         break;
       case 5 satisfies Track['stat']:
-        stat = analyticsStat(r, ctx, r.uint32(), n + 1);
+        stat = analyticsStat(r, ctx, r.uint32(), n + 1, at);
         break;
       case 6 satisfies Track['country']:
         country = r.string() ?? notUtf8(`stats[${at}].country`);

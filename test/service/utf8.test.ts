@@ -91,6 +91,10 @@ describe('ids that are not valid UTF-8', () => {
       [stat(text('RM'), latin1('P\xfe'), text('T')), 'stats[1].participant_id is not valid UTF-8'],
       [stat(text('RM'), text('P'), latin1('T\xff')), 'stats[1].track_id is not valid UTF-8'],
       [stat(text('RM'), text('P'), text('T'), latin1('U\xc0')), 'stats[1].country is not valid UTF-8'],
+      [
+        field(1, Buffer.concat([field(1, text('RM')), field(2, text('P')), field(5, field(11, latin1('video/\xff')))])),
+        'stats[1].stat.mime is not valid UTF-8',
+      ],
     ];
     for (const [bad, details] of cases) {
       expect(await refusal(raw.unary('TrackStats', Buffer.concat([ok, bad])))).toEqual(

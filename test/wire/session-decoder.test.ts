@@ -522,6 +522,28 @@ describe('hand-written SessionRequest decoder', () => {
       { numRuns: 300 },
     );
     expect(checked).toBeGreaterThan(200);
+    // and on whatever else the decoder accepts: noise, changed bytes
+    const changed = fc.tuple(sessionBytes, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([bytes, at, byte]) => {
+      const copy = Buffer.from(bytes);
+      if (copy.length > 0) copy[at % copy.length] = byte;
+      return copy;
+    });
+    fc.assert(
+      fc.property(fc.oneof(soup, changed), (bytes) => {
+        let decoded;
+        try {
+          decoded = decodeSessionRequest(bytes, unlimited);
+        } catch {
+          return;
+        }
+        expect(peekSessionRequest(bytes)).toEqual({
+          seq: decoded.seq,
+          member: decoded.request ? members.indexOf(decoded.request) + 2 : 0,
+        });
+        expect(countSessionStats(bytes)).toBe(decoded.stats?.stats.length ?? 0);
+      }),
+      { numRuns: 600 },
+    );
   });
 
   it('gives the validation errors of the request, stat by stat', () => {
