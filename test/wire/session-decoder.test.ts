@@ -522,6 +522,12 @@ describe('hand-written SessionRequest decoder', () => {
       { numRuns: 300 },
     );
     expect(checked).toBeGreaterThan(200);
+    // a member sent with the wrong wire type is read by its number, as the decoder (and protobufjs) read it:
+    // stats (field 5 as fixed64, but read as a length of 0), flush, seq 5, seq 133
+    const crafted = Buffer.from([0x29, 0x00, 0x32, 0x00, 0x08, 0x05, 0x08, 0x85, 0x01]);
+    expect(judgeSession('leniencies', crafted)).toBe('ok');
+    expect(decodeSessionRequest(crafted)).toMatchObject({ seq: 133, request: 'flush', stats: { stats: [] } });
+    expect(peekSessionRequest(crafted)).toEqual({ seq: 133, member: 6 });
     // and on whatever else the decoder accepts: noise, changed bytes
     const changed = fc.tuple(sessionBytes, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([bytes, at, byte]) => {
       const copy = Buffer.from(bytes);
