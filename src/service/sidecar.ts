@@ -210,10 +210,13 @@ export class SidecarService {
   }
 }
 
+/** Node fires a longer timer at once (1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The promise's value, or false once `ms` have passed without it. */
 function settledWithin(promise: Promise<boolean>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
+    const timer = setTimeout(() => resolve(false), Math.min(ms, MAX_TIMER_MS));
     timer.unref();
     void promise.then(
       (value) => {
