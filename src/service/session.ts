@@ -114,7 +114,7 @@ export class Session {
         case 'release':
           return { seq, release: this.service.release(req.release!) };
         case 'stats': {
-          // only bytes crafted so that the peek and the decoder disagree get here
+          // the peek routes stats before decoding; this is reached only if the two ever disagree
           const stats = req.stats!;
           return { seq, stats: this.service.trackStats({ decode: () => stats, count: () => stats.stats.length }) };
         }
