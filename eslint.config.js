@@ -25,7 +25,7 @@ const LAYERS = {
   core: { may: [], why: 'the domain is pure: no transport, wire format, delivery, metrics, config or I/O' },
   wire: { may: ['core', 'generated'], why: 'the codec sits below the adapters: it knows only the domain types' },
   schedule: { may: ['core'], why: 'flush timing drives the core and hands stats to a sink interface' },
-  upstream: { may: ['core', 'wire', 'observe'], why: 'delivery never calls back into the RPC layer' },
+  upstream: { may: ['core', 'wire', 'observe', 'settings'], why: 'delivery never calls back into the RPC layer' },
   observe: { may: ['core', 'settings'], why: 'metrics and logs read state; they never reach into handlers' },
   service: { may: ['core', 'wire', 'observe', 'schedule', 'settings', 'generated'], why: 'the RPC adapter' },
   inject: {

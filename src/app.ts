@@ -20,7 +20,7 @@ import { StatStamper } from './schedule/stamp.js';
 import { MemoryGuard, v8Collector, type MemoryReading } from './service/memory-guard.js';
 import { GrpcServer } from './service/server.js';
 import { SidecarService } from './service/sidecar.js';
-import { formatAddress, SettingError, type Address } from './settings/index.js';
+import { formatAddress, SettingError, TokenFile, type Address } from './settings/index.js';
 import { Backoff } from './upstream/backoff.js';
 import { BatchIds, randomBase62 } from './upstream/batch-id.js';
 import { Delivery, type DeliveryOptions } from './upstream/delivery.js';
@@ -30,7 +30,6 @@ import { natsAuth, type NatsConnectionSettings } from './upstream/nats-connectio
 import { NdjsonFileSink, StdoutSink } from './upstream/ndjson-sink.js';
 import type { Sink } from './upstream/sink.js';
 import { Spool, SpoolDirError, type SpoolOpenResult } from './upstream/spool.js';
-import { TokenFile } from './token-file.js';
 
 /** Invalid-stat warnings: at most this many per interval, the rest counted. */
 const INVALID_STAT_LOG_MAX = 10;
@@ -308,6 +307,7 @@ function service(
     invalidStatLog: new LogRateLimiter(INVALID_STAT_LOG_MAX, INVALID_STAT_LOG_INTERVAL_MS, now),
     workerFields: workerLogFields,
     leaseGraceMs: config.leaseGraceMs,
+    flushWaitMs: config.flushWaitTimeoutMs,
     now,
   });
   const grpc = new GrpcServer(service, logger, { address: config.grpcAddr, tokenFile: config.grpcTokenFile });

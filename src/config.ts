@@ -80,6 +80,8 @@ export interface Config {
   quarantineMaxBytes: number;
   /** in milliseconds, default 20_000 */
   shutdownTimeoutMs: number;
+  /** How long Flush{wait_delivered} waits for the upstream; in milliseconds, default 5_000 */
+  flushWaitTimeoutMs: number;
   maxWorkers: number;
   maxTracksPerWorker: number;
   /** Guard ids held or remembered as released per worker; refused with RESOURCE_EXHAUSTED above it. */
@@ -208,6 +210,12 @@ const SETTINGS = {
     parse: positiveDuration,
     help: 'time to deliver after SIGTERM (> 0)',
   },
+  flushWaitTimeoutMs: {
+    env: 'SIDECAR_FLUSH_WAIT_TIMEOUT',
+    default: '5s',
+    parse: positiveDuration,
+    help: 'longest a Flush with wait_delivered waits for upstream acks before answering delivered=false',
+  },
   maxWorkers: { env: 'SIDECAR_MAX_WORKERS', default: '100000', parse: positiveInt, help: 'workers held at once' },
   maxTracksPerWorker: {
     env: 'SIDECAR_MAX_TRACKS_PER_WORKER',
@@ -302,6 +310,7 @@ export function loadConfig({
     fileMaxFiles: p.fileMaxFiles!,
     quarantineMaxBytes: p.quarantineMaxBytes!,
     shutdownTimeoutMs: p.shutdownTimeoutMs!,
+    flushWaitTimeoutMs: p.flushWaitTimeoutMs!,
     maxWorkers: p.maxWorkers!,
     maxTracksPerWorker: p.maxTracksPerWorker!,
     maxGuardsPerWorker: p.maxGuardsPerWorker!,

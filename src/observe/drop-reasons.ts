@@ -10,6 +10,11 @@ export const DROP_REASONS = {
   memory_pressure: 'queued for delivery, dropped oldest-first by the memory guard to get back under its low watermark',
   track_limit:
     'refused at ingest: a worker would hold more than SIDECAR_MAX_TRACKS_PER_WORKER tracks (RESOURCE_EXHAUSTED)',
+  request_limit:
+    'refused at ingest: a request over a structural limit (message size, stats, streams, layers or nested messages per request; RESOURCE_EXHAUSTED, docs/api.md)',
+  malformed:
+    'refused at ingest: a request that is not valid protobuf (INVALID_ARGUMENT); its stats are counted as far as they can be read',
+  shutting_down: 'refused at ingest: the sidecar was shutting down (UNAVAILABLE)',
   invalid_argument:
     'refused at ingest: a TrackStats request with a bad id or no stat (INVALID_ARGUMENT); or a batch the upstream refused with INVALID_ARGUMENT',
   queue_full:

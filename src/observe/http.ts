@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { TokenFile } from '../token-file.js';
+import type { TokenFile } from '../settings/index.js';
 import type { SidecarMetrics } from './metrics.js';
 
 /**
@@ -64,7 +64,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
 
   const routes: Record<string, (req: IncomingMessage) => Promise<Reply> | Reply> = {
     '/metrics': async (req) => {
-      if (opts.metricsToken && !bearerMatches(opts.metricsToken, req.headers.authorization)) {
+      if (opts.metricsToken && !opts.metricsToken.acceptsBearer(req.headers.authorization)) {
         return { ...text(401, 'unauthorized\n'), headers: { 'www-authenticate': 'Bearer realm="telemetry-sidecar"' } };
       }
       if (!opts.metrics) return text(503, 'not started: see the sidecar log\n');
@@ -126,12 +126,6 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       return closing;
     },
   };
-}
-
-/** RFC 6750: `Bearer <token>`, the scheme case-insensitive (RFC 9110 §11.1). */
-function bearerMatches(token: TokenFile, header: string | undefined): boolean {
-  const m = header === undefined ? null : /^bearer +(\S+) *$/i.exec(header);
-  return m?.[1] !== undefined && token.matches(m[1]);
 }
 
 interface Reply {

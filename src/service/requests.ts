@@ -3,14 +3,14 @@
  * is checked whole before anything is applied, so a refused request changes
  * nothing and its retry cannot double-count.
  */
-import { StreamType, type StatSample } from '../core/analytics.js';
+import { StreamType } from '../core/analytics.js';
 import { SidecarError } from '../core/errors.js';
 import type { ActivateInput, ReleaseInput, TrackStatInput } from '../core/registry.js';
 import type { ActivateRequest__Output } from '../generated/telemetry/sidecar/v1/ActivateRequest.js';
 import type { ReleaseRequest__Output } from '../generated/telemetry/sidecar/v1/ReleaseRequest.js';
 import type { DecodedTrackStat } from '../wire/session-decoder.js';
 
-/** Ids are 1–256 bytes (SPEC §2): bounded memory per key and per log line. */
+/** Ids are 1–256 bytes (track ids 0–256; docs/api.md): bounded memory per key and per log line. */
 export const MAX_ID_BYTES = 256;
 /** Country labels are ISO codes; anything longer is refused rather than stored. */
 const MAX_COUNTRY_BYTES = 64;
@@ -65,32 +65,8 @@ export interface TrackStatEntry extends TrackStatInput {
   readonly country: string;
 }
 
-/** The fields validation reads, common to proto-loader's TrackStat and the hand decoder's. */
-export interface WireTrackStat<S> {
-  readonly roomId: string;
-  readonly participantId: string;
-  readonly trackId: string;
-  readonly kind: number;
-  readonly stat: S | null;
-  readonly country: string;
-}
-
-/** TrackStats from the hand decoder, whose stats are already in the core's shape. */
-export function toDecodedTrackStatInputs(stats: readonly DecodedTrackStat[]): TrackStatEntry[] {
-  return validateTrackStats(stats, asIs);
-}
-
-const asIs = (stat: StatSample): StatSample => stat;
-
-/**
- * Checks and converts TrackStats whatever decoded them: the hand decoder's
- * stats are already in the core's shape, proto-loader's (the reference the
- * decoder is tested against) go through `toSample`.
- */
-export function validateTrackStats<S>(
-  stats: readonly WireTrackStat<S>[],
-  toSample: (stat: S) => StatSample,
-): TrackStatEntry[] {
+/** Checks and converts decoded TrackStats; the hand decoder already gives the stats in the core's shape. */
+export function toTrackStatInputs(stats: readonly DecodedTrackStat[]): TrackStatEntry[] {
   const out: TrackStatEntry[] = new Array<TrackStatEntry>(stats.length);
   for (let i = 0; i < stats.length; i++) {
     const s = stats[i]!;
@@ -104,9 +80,10 @@ export function validateTrackStats<S>(
     out[i] = {
       roomId: requireStatId(s.roomId, i, 'room_id'),
       participantId: requireStatId(s.participantId, i, 'participant_id'),
-      trackId: requireStatId(s.trackId, i, 'track_id'),
+      // empty is legal: LiveKit keys participant-level data stats with an empty track id
+      trackId: s.trackId.length * 3 <= MAX_ID_BYTES ? s.trackId : optionalText(s.trackId, `${at(i)}.track_id`),
       kind: s.kind,
-      stat: toSample(s.stat),
+      stat: s.stat,
       country:
         s.country.length * 3 <= MAX_COUNTRY_BYTES
           ? s.country

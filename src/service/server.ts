@@ -3,12 +3,9 @@
  * grpc.health.v1.Health and server reflection, optional bearer-token auth,
  * and a shutdown that does not hang on long-lived Session streams.
  */
-import { readFileSync } from 'node:fs';
-import { timingSafeEqual } from 'node:crypto';
 import {
   Server,
   ServerCredentials,
-  type Metadata,
   type ServiceDefinition,
   type sendUnaryData,
   type ServerUnaryCall,
@@ -17,21 +14,31 @@ import {
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import type { Address } from '../settings/index.js';
-import type { ActivateRequest__Output } from '../generated/telemetry/sidecar/v1/ActivateRequest.js';
-import type { FlushRequest__Output } from '../generated/telemetry/sidecar/v1/FlushRequest.js';
-import type { ListWorkersRequest__Output } from '../generated/telemetry/sidecar/v1/ListWorkersRequest.js';
-import type { ReleaseRequest__Output } from '../generated/telemetry/sidecar/v1/ReleaseRequest.js';
+import { TokenFile, type Address } from '../settings/index.js';
 import { loadPackageDefinition } from '../wire/protos.js';
-import { decodeSessionRequest, decodeTrackStatsRequest, type DecodedTrackStats } from '../wire/session-decoder.js';
-import { MalformedMessage, tolerant } from './malformed.js';
+import { countTrackStats } from '../wire/request-scan.js';
+import { REQUEST_LIMITS } from '../wire/request-limits.js';
+import {
+  decodeActivateRequest,
+  decodeFlushRequest,
+  decodeListWorkersRequest,
+  decodeReleaseRequest,
+  decodeTrackStatsRequest,
+} from '../wire/session-decoder.js';
+import { bearerAuth } from './auth.js';
 import { Session, type SessionCall } from './session.js';
 import type { SidecarService } from './sidecar.js';
-import { isUnexpected, malformed, toStatus, UNAUTHENTICATED } from './status.js';
+import { isUnexpected, toStatus } from './status.js';
 
 export const SERVICE_NAME = 'telemetry.sidecar.v1.TelemetrySidecar';
-/** A 100-stat TrackStats message is ~30 KB; 4 MiB is grpc's default and ample. */
-export const MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
+/**
+ * What grpc-js buffers of one message before handing it over; above it the
+ * transport ends the call with RESOURCE_EXHAUSTED (a Session stream too).
+ * Between the request size limit (4 MiB, enforced by the decoder) and this,
+ * only the message is refused and a Session stays open. It bounds the memory
+ * one stream can hold in a message being received.
+ */
+export const TRANSPORT_MAX_MESSAGE_BYTES = 2 * REQUEST_LIMITS.messageBytes;
 /** ListWorkers over 100 000 workers runs to ~15 MB. */
 const MAX_SEND_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** How long Session streams get to end by themselves at shutdown before the server forces them. */
@@ -39,7 +46,7 @@ const SHUTDOWN_GRACE_MS = 2000;
 
 export interface GrpcServerOptions {
   address: Address;
-  /** File holding the bearer token every RPC must present; unset: no auth. */
+  /** File holding the bearer token every RPC but health must present (re-read when it changes); unset: no auth. */
   tokenFile?: string;
 }
 
@@ -47,24 +54,28 @@ export class GrpcServer {
   readonly health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
   private readonly server: Server;
   private readonly sessions = new Set<Session>();
-  private readonly token: Buffer | undefined;
 
   constructor(
     private readonly service: SidecarService,
     private readonly logger: Logger,
     private readonly options: GrpcServerOptions,
   ) {
-    this.token = options.tokenFile ? readToken(options.tokenFile) : undefined;
+    const token = options.tokenFile
+      ? new TokenFile(options.tokenFile, 'SIDECAR_GRPC_TOKEN_FILE', (err) =>
+          logger.warn({ err: err.message }, 'gRPC token file'),
+        )
+      : undefined;
     this.server = new Server({
-      'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
+      'grpc.max_receive_message_length': TRANSPORT_MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_SEND_MESSAGE_BYTES,
       // finds SFU processes that vanished without closing their streams
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
+      interceptors: token ? [bearerAuth(token)] : [],
     });
     const packageDefinition = loadPackageDefinition();
     const definition = packageDefinition[SERVICE_NAME] as ServiceDefinition;
-    this.server.addService(tolerantDefinition(definition), this.handlers());
+    this.server.addService(rawRequests(definition), this.handlers());
     this.health.addToServer(this.server);
     new ReflectionService(packageDefinition).addToServer(this.server);
   }
@@ -106,39 +117,30 @@ export class GrpcServer {
     const s = this.service;
     return {
       Session: (call: SessionCall) => {
-        if (!this.authorized(call.metadata)) {
-          call.emit('error', toStatus(UNAUTHENTICATED));
-          return;
-        }
         this.sessions.add(new Session(call, s, this.logger, (session) => this.sessions.delete(session)));
       },
-      Activate: this.unary('Activate', (req: ActivateRequest__Output) => s.activate(req)),
-      Release: this.unary('Release', (req: ReleaseRequest__Output) => s.release(req)),
-      TrackStats: this.unary('TrackStats', (req: DecodedTrackStats) => s.trackStats(req)),
-      Flush: this.unary('Flush', (req: FlushRequest__Output) => s.flush(req)),
-      ListWorkers: this.unary('ListWorkers', (req: ListWorkersRequest__Output) => s.listWorkers(req)),
+      Activate: this.unary('Activate', (buf) => s.activate(decodeActivateRequest(buf))),
+      Release: this.unary('Release', (buf) => s.release(decodeReleaseRequest(buf))),
+      TrackStats: this.unary('TrackStats', (buf) =>
+        s.trackStats({ decode: () => decodeTrackStatsRequest(buf), count: () => countTrackStats(buf) }),
+      ),
+      Flush: this.unary('Flush', (buf) => s.flush(decodeFlushRequest(buf))),
+      ListWorkers: this.unary('ListWorkers', (buf) => s.listWorkers(decodeListWorkersRequest(buf))),
     };
   }
 
-  private unary<Req extends object, Res>(
+  /** A unary handler: the request arrives as bytes (auth has passed) and is decoded by `handle`. */
+  private unary<Res>(
     method: string,
-    handle: (req: Req) => Res | Promise<Res>,
-  ): (call: ServerUnaryCall<Req | MalformedMessage, Res>, callback: sendUnaryData<Res>) => void {
+    handle: (buf: Buffer) => Res | Promise<Res>,
+  ): (call: ServerUnaryCall<Buffer, Res>, callback: sendUnaryData<Res>) => void {
     return (call, callback) => {
       const fail = (err: unknown) => {
         if (isUnexpected(err)) this.logger.error({ err, method }, 'request failed');
         callback(toStatus(err));
       };
-      if (!this.authorized(call.metadata)) {
-        callback(toStatus(UNAUTHENTICATED));
-        return;
-      }
-      if (call.request instanceof MalformedMessage) {
-        callback(toStatus(malformed(`${method} request`, call.request.reason)));
-        return;
-      }
       try {
-        const result = handle(call.request as Req);
+        const result = handle(call.request);
         if (result instanceof Promise) result.then((value) => callback(null, value), fail);
         else callback(null, result);
       } catch (err) {
@@ -146,37 +148,16 @@ export class GrpcServer {
       }
     };
   }
-
-  private authorized(metadata: Metadata): boolean {
-    if (!this.token) return true;
-    const header = metadata.get('authorization')[0];
-    if (typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
-    const presented = Buffer.from(header.slice('Bearer '.length).trim());
-    return presented.length === this.token.length && timingSafeEqual(presented, this.token);
-  }
-}
-
-function readToken(path: string): Buffer {
-  const token = readFileSync(path, 'utf8').trim();
-  if (token === '') throw new Error(`SIDECAR_GRPC_TOKEN_FILE: ${path} is empty`);
-  return Buffer.from(token);
 }
 
 /**
- * The hot requests decode by hand (session-decoder.ts: same results as
- * proto-loader, about half the sidecar's CPU saved); every decoder is made
- * tolerant of malformed bytes.
+ * Requests reach the handlers as bytes: they are decoded there, after the
+ * auth interceptor and the memory guard, by the hand decoders (same results
+ * as proto-loader, about half the sidecar's CPU saved, and bounded by
+ * request-limits.ts).
  */
-const FAST_DECODERS: Record<string, (buf: Buffer) => unknown> = {
-  Session: decodeSessionRequest,
-  TrackStats: decodeTrackStatsRequest,
-};
-
-function tolerantDefinition(definition: ServiceDefinition): ServiceDefinition {
+function rawRequests(definition: ServiceDefinition): ServiceDefinition {
   return Object.fromEntries(
-    Object.entries(definition).map(([name, method]) => [
-      name,
-      { ...method, requestDeserialize: tolerant(FAST_DECODERS[name] ?? method.requestDeserialize) },
-    ]),
+    Object.entries(definition).map(([name, method]) => [name, { ...method, requestDeserialize: (buf: Buffer) => buf }]),
   );
 }

@@ -1,9 +1,12 @@
 /**
  * One SFU's long-lived Session stream. Requests are handled strictly in
- * order, one response each with the same seq. Backpressure is end to end:
- * while a response cannot be written (or a Flush is awaited) the stream stops
- * reading, so HTTP/2 flow control holds the client back and a slow or stuck
- * client cannot grow our memory.
+ * order, one response each with the same seq; a refused request (malformed,
+ * over a limit, invalid) gets a StreamError and the stream goes on.
+ * Requests wait here as bytes and are decoded one at a time as they are
+ * handled, so a stream holds at most one decoded request. Backpressure is
+ * end to end: while a response cannot be written (or a Flush is awaited) the
+ * stream stops reading, so HTTP/2 flow control holds the client back and a
+ * slow or stuck client cannot grow our memory.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
@@ -12,14 +15,14 @@ import { SidecarError } from '../core/errors.js';
 import type { Hello__Output } from '../generated/telemetry/sidecar/v1/Hello.js';
 import type { HelloResponse } from '../generated/telemetry/sidecar/v1/HelloResponse.js';
 import type { SessionResponse } from '../generated/telemetry/sidecar/v1/SessionResponse.js';
-import { MalformedMessage } from './malformed.js';
+import { SESSION_REQUEST } from '../wire/fields.js';
+import { countSessionStats, peekSessionRequest } from '../wire/request-scan.js';
+import { decodeSessionRequest, type Seq } from '../wire/session-decoder.js';
 import { requireId } from './requests.js';
-import type { SidecarService } from './sidecar.js';
-import type { DecodedSessionRequest } from '../wire/session-decoder.js';
-import { isUnexpected, malformed, toStatus } from './status.js';
+import type { PendingTrackStats, SidecarService } from './sidecar.js';
+import { isUnexpected, toStatus } from './status.js';
 
-export type SessionCall = ServerDuplexStream<DecodedSessionRequest | MalformedMessage, SessionResponse>;
-type Seq = DecodedSessionRequest['seq'] | bigint;
+export type SessionCall = ServerDuplexStream<Buffer, SessionResponse>;
 
 /**
  * A burst of requests is answered in slices of this many milliseconds, so
@@ -31,7 +34,7 @@ const PUMP_SLICE_MS = 2;
 export class Session {
   private clientId = `anon-${randomUUID()}`;
   private named = false;
-  private readonly backlog: (DecodedSessionRequest | MalformedMessage)[] = [];
+  private readonly backlog: Buffer[] = [];
   private busy = false;
   private holds = 0;
   private inputEnded = false;
@@ -47,7 +50,7 @@ export class Session {
     private readonly onClose: (session: Session) => void,
   ) {
     service.leases.attach(this.clientId);
-    call.on('data', (req: DecodedSessionRequest | MalformedMessage) => {
+    call.on('data', (req: Buffer) => {
       this.backlog.push(req);
       this.pump();
     });
@@ -97,10 +100,12 @@ export class Session {
   }
 
   /** Never throws or rejects: every failure becomes a StreamError response. */
-  private handle(req: DecodedSessionRequest | MalformedMessage): SessionResponse | Promise<SessionResponse> {
-    if (req instanceof MalformedMessage) return this.error(req.seq, malformed('SessionRequest', req.reason));
-    const seq = req.seq;
+  private handle(buf: Buffer): SessionResponse | Promise<SessionResponse> {
+    // the seq and member are read without decoding, so a refused message still gets its seq
+    const { seq, member } = peekSessionRequest(buf);
     try {
+      if (member === SESSION_REQUEST.stats) return { seq, stats: this.service.trackStats(sessionStats(buf)) };
+      const req = decodeSessionRequest(buf);
       switch (req.request) {
         case 'hello':
           return { seq, hello: this.hello(req.hello!) };
@@ -108,8 +113,11 @@ export class Session {
           return { seq, activate: this.service.activate(req.activate!, this.clientId) };
         case 'release':
           return { seq, release: this.service.release(req.release!) };
-        case 'stats':
-          return { seq, stats: this.service.trackStats(req.stats!) };
+        case 'stats': {
+          // the peek routes stats before decoding; this is reached only if the two ever disagree
+          const stats = req.stats!;
+          return { seq, stats: this.service.trackStats({ decode: () => stats, count: () => stats.stats.length }) };
+        }
         case 'flush':
           return this.service.flush(req.flush!).then(
             (flush) => ({ seq, flush }),
@@ -165,7 +173,7 @@ export class Session {
   private error(seq: Seq, err: unknown): SessionResponse {
     const { code, details } = toStatus(err);
     if (isUnexpected(err)) this.logger.error({ err, clientId: this.clientId }, 'session request failed');
-    return { seq: typeof seq === 'bigint' ? seq.toString() : seq, error: { code, message: details } };
+    return { seq, error: { code, message: details } };
   }
 
   private write(response: SessionResponse): void {
@@ -192,4 +200,9 @@ export class Session {
     this.onClose(this);
     this.logger.info({ clientId: this.clientId, reason }, 'session stream closed');
   }
+}
+
+/** The stats of a Session message whose `request` is `stats`, decoded once admitted. */
+function sessionStats(buf: Buffer): PendingTrackStats {
+  return { decode: () => decodeSessionRequest(buf).stats!, count: () => countSessionStats(buf) };
 }

@@ -24,13 +24,14 @@ import type { FlushResult } from '../schedule/scheduler.js';
 import { LeaseBook } from './leases.js';
 import type { MemoryGuard } from './memory-guard.js';
 import type { DecodedTrackStats } from '../wire/session-decoder.js';
-import { toActivateInput, toDecodedTrackStatInputs, toReleaseInput } from './requests.js';
+import { toActivateInput, toReleaseInput, toTrackStatInputs } from './requests.js';
+import { isDropReason, type DropReason } from '../observe/drop-reasons.js';
 
 export interface ServiceMetrics {
   guardOp(op: 'activate' | 'release', result: GuardOpResult): void;
   trackStats(outcome: { accepted: number; invalid: number; noWorker: number }): void;
   observeTraffic(stat: TrackStatInput, country: string): void;
-  statsDropped(reason: string, n: number): void;
+  statsDropped(reason: DropReason, n: number): void;
   leaseExpired(n: number): void;
 }
 
@@ -44,7 +45,17 @@ export interface SidecarServiceDeps {
   workerFields: (info: WorkerInfo) => object;
   /** in milliseconds */
   leaseGraceMs: number;
+  /** How long a Flush with wait_delivered waits for the upstream's acks; in milliseconds. */
+  flushWaitMs: number;
   now?: () => number;
+}
+
+/** A TrackStats body not decoded yet: it is decoded only once the request is admitted. */
+export interface PendingTrackStats {
+  /** Decodes the stats; throws a SidecarError when the bytes are refused. */
+  decode(): DecodedTrackStats;
+  /** The number of stats, counted without decoding them (for the drop counter of a refusal). */
+  count(): number;
 }
 
 export class SidecarService {
@@ -91,16 +102,20 @@ export class SidecarService {
     };
   }
 
-  /** TrackStats as the hand decoder gives them (server.ts decodes Session and TrackStats requests with it). */
-  trackStats(req: DecodedTrackStats): TrackStatsResponse {
-    this.checkServing();
+  /**
+   * TrackStats: admitted (serving, memory limit) before the body is decoded,
+   * so a refused request never costs its decoded size. A refusal at any step
+   * counts the request's stats as dropped.
+   */
+  trackStats(body: PendingTrackStats): TrackStatsResponse {
     const { registry, metrics, memory } = this.deps;
     let entries;
     try {
+      this.checkServing();
       memory.check();
-      entries = toDecodedTrackStatInputs(req.stats);
+      entries = toTrackStatInputs(body.decode().stats);
     } catch (err) {
-      this.countRefused(err, req.stats.length);
+      this.countRefused(err, body.count());
       throw err;
     }
     let outcome;
@@ -116,10 +131,15 @@ export class SidecarService {
     return { accepted: outcome.accepted, invalid: outcome.invalid, noWorker: outcome.noWorker };
   }
 
+  /**
+   * With wait_delivered, waits for the upstream's acks at most flushWaitMs
+   * and then answers delivered=false: an outage must not hold the Session
+   * that asked (docs/api.md, Flush).
+   */
   async flush(req: FlushRequest__Output): Promise<FlushResponse> {
     this.checkServing();
     const result = await this.deps.flush();
-    const delivered = req.waitDelivered ? await result.delivered : false;
+    const delivered = req.waitDelivered ? await settledWithin(result.delivered, this.deps.flushWaitMs) : false;
     return {
       workersFlushed: result.workersFlushed,
       statsEmitted: result.statsEmitted,
@@ -182,11 +202,32 @@ export class SidecarService {
 
   private countRefused(err: unknown, n: number): void {
     if (n === 0) return;
-    const reason = err instanceof SidecarError ? (err.reason ?? err.code.toLowerCase()) : 'internal';
-    this.deps.metrics.statsDropped(reason, n);
+    const named = err instanceof SidecarError ? (err.reason ?? err.code.toLowerCase()) : 'internal';
+    this.deps.metrics.statsDropped(isDropReason(named) ? named : 'internal', n);
   }
 
   private checkServing(): void {
-    if (!this.serving) throw new SidecarError('UNAVAILABLE', 'shutting down');
+    if (!this.serving) throw new SidecarError('UNAVAILABLE', 'shutting down', 'shutting_down');
   }
+}
+
+/** Node fires a longer timer at once (1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The promise's value, or false once `ms` have passed without it. */
+function settledWithin(promise: Promise<boolean>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), Math.min(ms, MAX_TIMER_MS));
+    timer.unref();
+    void promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(false);
+      },
+    );
+  });
 }

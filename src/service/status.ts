@@ -17,11 +17,6 @@ const CODES: Record<SidecarError['code'], status> = {
 /** A call without the configured bearer token. */
 export const UNAUTHENTICATED = new SidecarError('UNAUTHENTICATED', 'missing or wrong bearer token');
 
-/** A request that could not be decoded: INVALID_ARGUMENT naming what it was meant to be. */
-export function malformed(what: string, reason: string): SidecarError {
-  return new SidecarError('INVALID_ARGUMENT', `malformed ${what}: ${reason}`);
-}
-
 /** Our errors keep their code and message; anything unexpected is INTERNAL with a generic message (the caller logs the stack). */
 export function toStatus(err: unknown): ErrorStatus {
   if (err instanceof SidecarError) return { code: CODES[err.code], details: err.message };

@@ -34,3 +34,4 @@ export {
   type SettingsTable,
   type SettingValues,
 } from './table.js';
+export { TokenFile } from './token-file.js';

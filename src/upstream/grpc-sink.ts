@@ -5,7 +5,7 @@
  * when queued (by hand: analytics-encoder.ts); a retried batch is re-sent
  * byte for byte, ids included.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   Client,
   credentials,
@@ -20,6 +20,7 @@ import { encodeAnalyticsStatsEntry } from '../wire/analytics-encoder.js';
 import { loadPackageDefinition } from '../wire/protos.js';
 import { isDropReason } from '../observe/drop-reasons.js';
 import { SinkError, type Batch, type Sink } from './sink.js';
+import { TokenFile } from '../settings/index.js';
 
 /**
  * Transient by SPEC §6: retried with backoff. Everything else drops the batch.
@@ -52,23 +53,6 @@ export interface GrpcSinkOptions {
   callTimeoutMs?: number;
 }
 
-/** Re-reads the token file when it changes, as Kubernetes rotates projected tokens in place. */
-class TokenFile {
-  private mtimeMs = -1;
-  private token = '';
-
-  constructor(private readonly path: string) {}
-
-  get(): string {
-    const { mtimeMs } = statSync(this.path);
-    if (mtimeMs !== this.mtimeMs) {
-      this.token = readFileSync(this.path, 'utf8').trim();
-      this.mtimeMs = mtimeMs;
-    }
-    return this.token;
-  }
-}
-
 function channelCredentials(o: GrpcSinkOptions): ChannelCredentials {
   if (!o.tls) return credentials.createInsecure();
   const read = (path: string | undefined) => (path ? readFileSync(path) : null);
@@ -88,7 +72,7 @@ export class GrpcSink implements Sink {
     const service = loadPackageDefinition()['livekit.AnalyticsRecorderService'] as ServiceDefinition;
     const ingest = service.IngestStats!;
     this.path = ingest.path;
-    this.token = options.tokenFile ? new TokenFile(options.tokenFile) : undefined;
+    this.token = options.tokenFile ? new TokenFile(options.tokenFile, 'SIDECAR_UPSTREAM_TOKEN_FILE') : undefined;
     this.client = new Client(options.target, channelCredentials(options), {
       // notice a dead upstream connection between flushes rather than on the next send
       'grpc.keepalive_time_ms': 30_000,
@@ -106,17 +90,8 @@ export class GrpcSink implements Sink {
 
   send(batch: Batch): Promise<void> {
     const metadata = new Metadata();
-    if (this.token) {
-      let token: string;
-      try {
-        token = this.token.get();
-      } catch (err) {
-        return Promise.reject(
-          SinkError.transient(`reading SIDECAR_UPSTREAM_TOKEN_FILE: ${(err as Error).message}`, 'token_file'),
-        );
-      }
-      metadata.set('authorization', `Bearer ${token}`);
-    }
+    // checked at every send (one stat per batch): a rotated projected token is used by the next call
+    if (this.token) metadata.set('authorization', `Bearer ${this.token.refresh().toString()}`);
     const deadline = Date.now() + (this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
     return new Promise((resolve, reject) => {
       const call = this.client.makeClientStreamRequest<Buffer, Buffer>(

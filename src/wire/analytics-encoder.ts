@@ -12,6 +12,14 @@
  * @livekit/protocol's `toBinary`.
  */
 import type { AnalyticsStat, AnalyticsStream, AnalyticsVideoLayer, Timestamp } from '../core/analytics.js';
+import type { ANALYTICS_STAT, ANALYTICS_STATS, ANALYTICS_STREAM, TIMESTAMP, VIDEO_LAYER } from './fields.js';
+
+/* Field numbers are literals (reading them from the tables measured 7 % slower); `satisfies` holds each to fields.ts. */
+type Ts = typeof TIMESTAMP;
+type Layer = typeof VIDEO_LAYER;
+type Stream = typeof ANALYTICS_STREAM;
+type Stat = typeof ANALYTICS_STAT;
+type Stats = typeof ANALYTICS_STATS;
 
 const VARINT = 0;
 const FIXED32 = 5;
@@ -144,58 +152,59 @@ function string(w: ScratchWriter, field: number, s: string): void {
 function timestamp(w: ScratchWriter, field: number, ts: Timestamp | null): void {
   if (!ts) return;
   const at = w.begin(field);
-  int(w, 1, ts.seconds);
-  int(w, 2, ts.nanos);
+  int(w, 1 satisfies Ts['seconds'], ts.seconds);
+  int(w, 2 satisfies Ts['nanos'], ts.nanos);
   w.end(at);
 }
 
 function layer(w: ScratchWriter, l: AnalyticsVideoLayer): void {
-  const at = w.begin(15);
-  int(w, 1, l.layer);
-  uint(w, 2, l.packets);
-  int(w, 3, l.bytes);
-  uint(w, 4, l.frames);
+  const at = w.begin(15 satisfies Stream['videoLayers']);
+  int(w, 1 satisfies Layer['layer'], l.layer);
+  uint(w, 2 satisfies Layer['packets'], l.packets);
+  int(w, 3 satisfies Layer['bytes'], l.bytes);
+  uint(w, 4 satisfies Layer['frames'], l.frames);
   w.end(at);
 }
 
 function stream(w: ScratchWriter, s: AnalyticsStream): void {
-  const at = w.begin(10);
-  uint(w, 1, s.ssrc);
-  uint(w, 2, s.primaryPackets);
-  int(w, 3, s.primaryBytes);
-  uint(w, 4, s.retransmitPackets);
-  int(w, 5, s.retransmitBytes);
-  uint(w, 6, s.paddingPackets);
-  int(w, 7, s.paddingBytes);
-  uint(w, 8, s.packetsLost);
-  uint(w, 9, s.frames);
-  uint(w, 10, s.rtt);
-  uint(w, 11, s.jitter);
-  uint(w, 12, s.nacks);
-  uint(w, 13, s.plis);
-  uint(w, 14, s.firs);
+  const at = w.begin(10 satisfies Stat['streams']);
+  uint(w, 1 satisfies Stream['ssrc'], s.ssrc);
+  uint(w, 2 satisfies Stream['primaryPackets'], s.primaryPackets);
+  int(w, 3 satisfies Stream['primaryBytes'], s.primaryBytes);
+  uint(w, 4 satisfies Stream['retransmitPackets'], s.retransmitPackets);
+  int(w, 5 satisfies Stream['retransmitBytes'], s.retransmitBytes);
+  uint(w, 6 satisfies Stream['paddingPackets'], s.paddingPackets);
+  int(w, 7 satisfies Stream['paddingBytes'], s.paddingBytes);
+  uint(w, 8 satisfies Stream['packetsLost'], s.packetsLost);
+  uint(w, 9 satisfies Stream['frames'], s.frames);
+  uint(w, 10 satisfies Stream['rtt'], s.rtt);
+  uint(w, 11 satisfies Stream['jitter'], s.jitter);
+  uint(w, 12 satisfies Stream['nacks'], s.nacks);
+  uint(w, 13 satisfies Stream['plis'], s.plis);
+  uint(w, 14 satisfies Stream['firs'], s.firs);
   for (const l of s.videoLayers) layer(w, l);
-  timestamp(w, 17, s.startTime);
-  timestamp(w, 18, s.endTime);
-  uint(w, 19, s.packetsOutOfOrder);
+  timestamp(w, 17 satisfies Stream['startTime'], s.startTime);
+  timestamp(w, 18 satisfies Stream['endTime'], s.endTime);
+  uint(w, 19 satisfies Stream['packetsOutOfOrder'], s.packetsOutOfOrder);
   w.end(at);
 }
 
+/** Fields in number order, as canonical encoders write them. */
 function stat(w: ScratchWriter, s: AnalyticsStat): void {
-  string(w, 1, s.analyticsKey);
-  uint(w, 2, s.kind);
-  timestamp(w, 3, s.timeStamp);
-  string(w, 4, s.node);
-  string(w, 5, s.roomId);
-  string(w, 6, s.roomName);
-  string(w, 7, s.participantId);
-  string(w, 8, s.trackId);
-  float(w, 9, s.score);
+  string(w, 1 satisfies Stat['analyticsKey'], s.analyticsKey);
+  uint(w, 2 satisfies Stat['kind'], s.kind);
+  timestamp(w, 3 satisfies Stat['timeStamp'], s.timeStamp);
+  string(w, 4 satisfies Stat['node'], s.node);
+  string(w, 5 satisfies Stat['roomId'], s.roomId);
+  string(w, 6 satisfies Stat['roomName'], s.roomName);
+  string(w, 7 satisfies Stat['participantId'], s.participantId);
+  string(w, 8 satisfies Stat['trackId'], s.trackId);
+  float(w, 9 satisfies Stat['score'], s.score);
   for (const st of s.streams) stream(w, st);
-  string(w, 11, s.mime);
-  float(w, 12, s.minScore);
-  float(w, 13, s.medianScore);
-  string(w, 14, s.id);
+  string(w, 11 satisfies Stat['mime'], s.mime);
+  float(w, 12 satisfies Stat['minScore'], s.minScore);
+  float(w, 13 satisfies Stat['medianScore'], s.medianScore);
+  string(w, 14 satisfies Stat['id'], s.id);
 }
 
 const scratch = new ScratchWriter();
@@ -207,7 +216,7 @@ const scratch = new ScratchWriter();
  */
 export function encodeAnalyticsStatsEntry(s: AnalyticsStat): Uint8Array {
   scratch.pos = 0;
-  const at = scratch.begin(1);
+  const at = scratch.begin(1 satisfies Stats['stats']);
   stat(scratch, s);
   scratch.end(at);
   return scratch.buf.subarray(0, scratch.pos);

@@ -7,6 +7,8 @@
  * 64-bit varints land in `lo`/`hi` instead of a LongBits object.
  */
 
+import { isUtf8, utf8Slice } from './utf8.js';
+
 /** protobufjs's util.recursionLimit (protoc's default). */
 const RECURSION_LIMIT = 100;
 
@@ -16,8 +18,6 @@ const f32Bytes = new Uint8Array(f32.buffer);
 function outOfRange(r: ProtoReader, writeLength = 1): RangeError {
   return new RangeError(`index out of range: ${r.pos} + ${writeLength} > ${r.len}`);
 }
-
-type Utf8Buffer = Buffer & { utf8Slice?: (start: number, end: number) => string };
 
 export class ProtoReader {
   pos = 0;
@@ -115,13 +115,16 @@ export class ProtoReader {
     return f32[0]!;
   }
 
-  /** BufferReader.string: a length past the end is cut at the end, not refused. */
-  string(): string {
+  /**
+   * BufferReader.string: a length past the end is cut at the end, not refused.
+   * Unlike protobufjs, bytes that are not valid UTF-8 give `undefined` instead
+   * of U+FFFD: proto3 requires UTF-8, and two different ids must not become one.
+   */
+  string(): string | undefined {
     const length = this.uint32();
     const start = this.pos;
     const end = (this.pos = Math.min(start + length, this.len));
-    const buf = this.buf as Utf8Buffer;
-    return buf.utf8Slice ? buf.utf8Slice(start, end) : buf.toString('utf8', start, end);
+    return isUtf8(this.buf, start, end) ? utf8Slice(this.buf, start, end) : undefined;
   }
 
   /** A string field whose value is not needed: the same bounds behaviour without building it. */
@@ -131,10 +134,10 @@ export class ProtoReader {
   }
 
   /**
-   * A string field, reusing `previous` when the bytes equal `previousBytes`
+   * `string()`, reusing the cached value when the bytes equal the cached ones
    * (ids repeat from one stat to the next; no new string, and the Map hash is cached).
    */
-  stringLike(cache: StringCache): string {
+  stringLike(cache: StringCache): string | undefined {
     const length = this.uint32();
     const start = this.pos;
     const end = (this.pos = Math.min(start + length, this.len));
@@ -149,8 +152,8 @@ export class ProtoReader {
       }
       if (same) return cache.value;
     }
-    const b = buf as Utf8Buffer;
-    const value = b.utf8Slice ? b.utf8Slice(start, end) : b.toString('utf8', start, end);
+    if (!isUtf8(buf, start, end)) return undefined;
+    const value = utf8Slice(buf, start, end);
     cache.buf = buf;
     cache.start = start;
     cache.end = end;

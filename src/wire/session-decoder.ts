@@ -1,17 +1,27 @@
 /**
- * Hand-written decoders for the hot requests, SessionRequest and
- * TrackStatsRequest: bytes straight to the core's shapes (numbers, not Long
- * objects; uint64 through u64ToNumber so the validity check stays exact),
- * with no intermediate protobufjs message and no toObject pass. Profiling
- * the ingest bench showed protobufjs decode + toObject + from-wire taking
- * about half the sidecar's CPU (README, Performance).
+ * Hand-written decoders for every TelemetrySidecar request: bytes straight
+ * to the core's shapes (numbers, not Long objects; uint64 through
+ * u64ToNumber so the validity check stays exact), with no intermediate
+ * protobufjs message and no toObject pass. Profiling the ingest bench showed
+ * protobufjs decode + toObject + conversion taking about half the sidecar's
+ * CPU (see README, Performance).
  *
- * The result equals what proto-loader (LOADER_OPTIONS) and test/helpers/from-wire.ts give
- * for the same bytes, quirks included (fields dispatched by number whatever
- * their wire type, the last of several oneof members named in `request`,
- * a repeated sub-message replacing rather than merging); the reader is a
- * port of protobufjs's. Malformed bytes throw, as protobufjs does; the server
- * turns that into a MalformedMessage.
+ * On valid input within the limits the result equals what proto-loader
+ * (LOADER_OPTIONS) gives for the same bytes, quirks included (fields
+ * dispatched by number whatever their wire type, the last of several oneof
+ * members named in `request`, a repeated singular sub-message replacing
+ * rather than merging); the reader is a port of protobufjs's. Where
+ * proto-loader would throw, these throw too. They also refuse, as a
+ * SidecarError, what proto-loader accepts but the sidecar must not:
+ *
+ * - a request past a limit of request-limits.ts (RESOURCE_EXHAUSTED),
+ *   checked while decoding, so a hostile message is refused after a bounded
+ *   read and a bounded allocation;
+ * - a string field that is not valid UTF-8 (INVALID_ARGUMENT): proto3
+ *   requires UTF-8, and `P\xff` and `P\xfe` must not both become `P\uFFFD`.
+ *
+ * test/wire/session-decoder.test.ts holds all of this to proto-loader;
+ * field numbers come from fields.ts.
  */
 import {
   u64ToNumber,
@@ -20,28 +30,58 @@ import {
   type StreamSample,
   type Timestamp,
 } from '../core/analytics.js';
+import { SidecarError } from '../core/errors.js';
 import type { ActivateRequest__Output } from '../generated/telemetry/sidecar/v1/ActivateRequest.js';
 import type { FlushRequest__Output } from '../generated/telemetry/sidecar/v1/FlushRequest.js';
 import type { Hello__Output } from '../generated/telemetry/sidecar/v1/Hello.js';
+import type { ListWorkersRequest__Output } from '../generated/telemetry/sidecar/v1/ListWorkersRequest.js';
 import type { ReleaseRequest__Output } from '../generated/telemetry/sidecar/v1/ReleaseRequest.js';
 import type { SessionRequest__Output } from '../generated/telemetry/sidecar/v1/SessionRequest.js';
+import type { TrackStat__Output } from '../generated/telemetry/sidecar/v1/TrackStat.js';
+import type { TrackStatsRequest__Output } from '../generated/telemetry/sidecar/v1/TrackStatsRequest.js';
+import type {
+  ACTIVATE_REQUEST,
+  ANALYTICS_STAT,
+  ANALYTICS_STREAM,
+  FLUSH_REQUEST,
+  HELLO,
+  LIST_WORKERS_REQUEST,
+  RELEASE_REQUEST,
+  SESSION_REQUEST,
+  TIMESTAMP,
+  TRACK_STAT,
+  TRACK_STATS_REQUEST,
+  VIDEO_LAYER,
+} from './fields.js';
 import { ProtoReader, stringCache, type StringCache } from './proto-reader.js';
+import { REQUEST_LIMITS, type RequestLimits } from './request-limits.js';
 
-/** A TrackStat as received: ids not yet validated, the stat already in the core's shape. */
-export interface DecodedTrackStat {
-  roomId: string;
-  participantId: string;
-  trackId: string;
-  kind: number;
-  stat: StatSample | null;
-  country: string;
-  trackSource: number;
-  trackType: number;
-}
+/*
+ * Field numbers are literals, so each switch compiles to a jump table (reading
+ * them from the tables measured 10 % slower); `satisfies` holds every literal
+ * to its entry in fields.ts at compile time.
+ */
+type Ts = typeof TIMESTAMP;
+type Layer = typeof VIDEO_LAYER;
+type Stream = typeof ANALYTICS_STREAM;
+type Stat = typeof ANALYTICS_STAT;
+type Track = typeof TRACK_STAT;
+type Stats = typeof TRACK_STATS_REQUEST;
+type Hi = typeof HELLO;
+type Act = typeof ACTIVATE_REQUEST;
+type Rel = typeof RELEASE_REQUEST;
+type Fl = typeof FLUSH_REQUEST;
+type List = typeof LIST_WORKERS_REQUEST;
+type Req = typeof SESSION_REQUEST;
 
-export interface DecodedTrackStats {
-  stats: DecodedTrackStat[];
-}
+/**
+ * A TrackStat as received: ids not yet validated, the stat already in the
+ * core's shape, `kind` any int32 (proto3 enums are open; validation refuses
+ * unknown values).
+ */
+export type DecodedTrackStat = Omit<TrackStat__Output, 'stat' | 'kind'> & { kind: number; stat: StatSample | null };
+
+export type DecodedTrackStats = Omit<TrackStatsRequest__Output, 'stats'> & { stats: DecodedTrackStat[] };
 
 /**
  * SessionRequest as proto-loader gives it, but `seq` is a number (a decimal
@@ -49,35 +89,65 @@ export interface DecodedTrackStats {
  * response serializer takes either.
  */
 export type DecodedSessionRequest = Omit<SessionRequest__Output, 'seq' | 'stats'> & {
-  seq: number | string;
+  seq: Seq;
   stats?: DecodedTrackStats | null;
 };
 
+export type Seq = number | string;
+
+/** The drop reason of stats in a request refused by a limit (stats_dropped_total). */
+export const REQUEST_LIMIT_REASON = 'request_limit';
+/** The drop reason of stats in a request that is not protobuf. */
+export const MALFORMED_REASON = 'malformed';
+
 /** uint64 halves to a number when exact, else its decimal string. */
-function u64Seq(lo: number, hi: number): number | string {
+export function u64Seq(lo: number, hi: number): Seq {
   return hi < 0x200000 ? hi * 2 ** 32 + lo : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
 }
 
-/** Ids and mime types repeat from one stat to the next within a request. */
-interface Caches {
-  room: StringCache;
-  participant: StringCache;
-  mime: StringCache;
+function overLimit(what: string): SidecarError {
+  return new SidecarError('RESOURCE_EXHAUSTED', `${what}: split the request`, REQUEST_LIMIT_REASON);
 }
 
-function timestamp(r: ProtoReader, length: number, n: number): Timestamp {
+function notUtf8(field: string): never {
+  throw new SidecarError('INVALID_ARGUMENT', `${field} is not valid UTF-8`);
+}
+
+/** One request's decoding state: what it may still allocate, and the string caches. */
+class Context {
+  /** Sub-messages this request may still decode. */
+  private messagesLeft: number;
+  /** Ids and mime types repeat from one stat to the next within a request. */
+  readonly room: StringCache = stringCache();
+  readonly participant: StringCache = stringCache();
+  readonly mime: StringCache = stringCache();
+
+  constructor(readonly limits: RequestLimits) {
+    this.messagesLeft = limits.messagesPerRequest;
+  }
+
+  /** Counts one nested message (before it is read); refuses the request past the limit. */
+  message(): void {
+    if (--this.messagesLeft < 0) {
+      throw overLimit(`request holds more than ${this.limits.messagesPerRequest} nested messages`);
+    }
+  }
+}
+
+function timestamp(r: ProtoReader, ctx: Context, length: number, n: number): Timestamp {
+  ctx.message();
   const outer = r.enter(length);
   let seconds = 0;
   let nanos = 0;
   while (r.pos < r.len) {
     const t = r.uint32();
     switch (t >>> 3) {
-      case 1:
+      case 1 satisfies Ts['seconds']:
         r.long();
         // int64 as from-wire's i64 reads a Long: signed high half
         seconds = (r.hi | 0) * 2 ** 32 + (r.lo >>> 0);
         break;
-      case 2:
+      case 2 satisfies Ts['nanos']:
         nanos = r.int32();
         break;
       default:
@@ -88,12 +158,8 @@ function timestamp(r: ProtoReader, length: number, n: number): Timestamp {
   return { seconds, nanos };
 }
 
-/** A Timestamp whose value is not needed (AnalyticsStat.time_stamp): decoded for its errors only. */
-function skipTimestamp(r: ProtoReader, length: number, n: number): void {
-  timestamp(r, length, n);
-}
-
-function videoLayer(r: ProtoReader, length: number, n: number): AnalyticsVideoLayer {
+function videoLayer(r: ProtoReader, ctx: Context, length: number, n: number): AnalyticsVideoLayer {
+  ctx.message();
   const outer = r.enter(length);
   let layer = 0;
   let packets = 0;
@@ -102,17 +168,17 @@ function videoLayer(r: ProtoReader, length: number, n: number): AnalyticsVideoLa
   while (r.pos < r.len) {
     const t = r.uint32();
     switch (t >>> 3) {
-      case 1:
+      case 1 satisfies Layer['layer']:
         layer = r.int32();
         break;
-      case 2:
+      case 2 satisfies Layer['packets']:
         packets = r.uint32();
         break;
-      case 3:
+      case 3 satisfies Layer['bytes']:
         r.long();
         bytes = u64ToNumber(r.hi, r.lo);
         break;
-      case 4:
+      case 4 satisfies Layer['frames']:
         frames = r.uint32();
         break;
       default:
@@ -123,7 +189,8 @@ function videoLayer(r: ProtoReader, length: number, n: number): AnalyticsVideoLa
   return { layer, packets, bytes, frames };
 }
 
-function analyticsStream(r: ProtoReader, length: number, n: number): StreamSample {
+function analyticsStream(r: ProtoReader, ctx: Context, length: number, n: number): StreamSample {
+  ctx.message();
   const outer = r.enter(length);
   let ssrc = 0;
   let primaryPackets = 0;
@@ -146,61 +213,64 @@ function analyticsStream(r: ProtoReader, length: number, n: number): StreamSampl
   while (r.pos < r.len) {
     const t = r.uint32();
     switch (t >>> 3) {
-      case 1:
+      case 1 satisfies Stream['ssrc']:
         ssrc = r.uint32();
         break;
-      case 2:
+      case 2 satisfies Stream['primaryPackets']:
         primaryPackets = r.uint32();
         break;
-      case 3:
+      case 3 satisfies Stream['primaryBytes']:
         r.long();
         primaryBytes = u64ToNumber(r.hi, r.lo);
         break;
-      case 4:
+      case 4 satisfies Stream['retransmitPackets']:
         retransmitPackets = r.uint32();
         break;
-      case 5:
+      case 5 satisfies Stream['retransmitBytes']:
         r.long();
         retransmitBytes = u64ToNumber(r.hi, r.lo);
         break;
-      case 6:
+      case 6 satisfies Stream['paddingPackets']:
         paddingPackets = r.uint32();
         break;
-      case 7:
+      case 7 satisfies Stream['paddingBytes']:
         r.long();
         paddingBytes = u64ToNumber(r.hi, r.lo);
         break;
-      case 8:
+      case 8 satisfies Stream['packetsLost']:
         packetsLost = r.uint32();
         break;
-      case 9:
+      case 9 satisfies Stream['frames']:
         frames = r.uint32();
         break;
-      case 10:
+      case 10 satisfies Stream['rtt']:
         rtt = r.uint32();
         break;
-      case 11:
+      case 11 satisfies Stream['jitter']:
         jitter = r.uint32();
         break;
-      case 12:
+      case 12 satisfies Stream['nacks']:
         nacks = r.uint32();
         break;
-      case 13:
+      case 13 satisfies Stream['plis']:
         plis = r.uint32();
         break;
-      case 14:
+      case 14 satisfies Stream['firs']:
         firs = r.uint32();
         break;
-      case 15:
-        videoLayers.push(videoLayer(r, r.uint32(), n + 1));
+      case 15 satisfies Stream['videoLayers']:
+        if (videoLayers.length === ctx.limits.layersPerStream) {
+          throw overLimit(`a stream holds more than ${ctx.limits.layersPerStream} video layers`);
+        }
+        videoLayers.push(videoLayer(r, ctx, r.uint32(), n + 1));
         break;
-      case 17:
-        startTime = timestamp(r, r.uint32(), n + 1);
+      case 17 satisfies Stream['startTime']:
+        startTime = timestamp(r, ctx, r.uint32(), n + 1);
         break;
-      case 18:
-        endTime = timestamp(r, r.uint32(), n + 1);
+      case 18 satisfies Stream['endTime']:
+        endTime = timestamp(r, ctx, r.uint32(), n + 1);
         break;
-      case 19:
+      case 19 satisfies Stream['packetsOutOfOrder']:
         packetsOutOfOrder = r.uint32();
         break;
       default:
@@ -208,7 +278,7 @@ function analyticsStream(r: ProtoReader, length: number, n: number): StreamSampl
     }
   }
   r.leave(outer);
-  // the key order of from-wire's toStream, so both paths give objects of one shape
+  // the key order of the core's AnalyticsStream, so every stream has one shape
   return {
     ssrc,
     primaryPackets,
@@ -231,8 +301,9 @@ function analyticsStream(r: ProtoReader, length: number, n: number): StreamSampl
   };
 }
 
-/** AnalyticsStat to the fields coalescing reads; the others are read past with the same checks. */
-function analyticsStat(r: ProtoReader, length: number, caches: Caches, n: number): StatSample {
+/** AnalyticsStat to the fields coalescing reads; the others (ANALYTICS_STAT_NOT_DECODED) are read past with the same checks. */
+function analyticsStat(r: ProtoReader, ctx: Context, length: number, n: number, at: number): StatSample {
+  ctx.message();
   const outer = r.enter(length);
   let score = 0;
   let mime = '';
@@ -240,32 +311,36 @@ function analyticsStat(r: ProtoReader, length: number, caches: Caches, n: number
   while (r.pos < r.len) {
     const t = r.uint32();
     switch (t >>> 3) {
-      case 1: // analytics_key
-      case 4: // node
-      case 5: // room_id
-      case 6: // room_name
-      case 7: // participant_id
-      case 8: // track_id
-      case 14: // id
+      case 1 satisfies Stat['analyticsKey']:
+      case 4 satisfies Stat['node']:
+      case 5 satisfies Stat['roomId']:
+      case 6 satisfies Stat['roomName']:
+      case 7 satisfies Stat['participantId']:
+      case 8 satisfies Stat['trackId']:
+      case 14 satisfies Stat['id']:
         r.skipString();
         break;
-      case 2: // kind
+      case 2 satisfies Stat['kind']:
         r.uint32();
         break;
-      case 3:
-        skipTimestamp(r, r.uint32(), n + 1);
+      case 3 satisfies Stat['timeStamp']:
+        // decoded for its malformation checks only
+        timestamp(r, ctx, r.uint32(), n + 1);
         break;
-      case 9:
+      case 9 satisfies Stat['score']:
         score = r.float();
         break;
-      case 10:
-        streams.push(analyticsStream(r, r.uint32(), n + 1));
+      case 10 satisfies Stat['streams']:
+        if (streams.length === ctx.limits.streamsPerStat) {
+          throw overLimit(`a stat holds more than ${ctx.limits.streamsPerStat} streams`);
+        }
+        streams.push(analyticsStream(r, ctx, r.uint32(), n + 1));
         break;
-      case 11:
-        mime = r.stringLike(caches.mime);
+      case 11 satisfies Stat['mime']:
+        mime = r.stringLike(ctx.mime) ?? notUtf8(`stats[${at}].stat.mime`);
         break;
-      case 12: // min_score
-      case 13: // median_score
+      case 12 satisfies Stat['minScore']:
+      case 13 satisfies Stat['medianScore']:
         r.float();
         break;
       default:
@@ -276,7 +351,8 @@ function analyticsStat(r: ProtoReader, length: number, caches: Caches, n: number
   return { score, mime, streams };
 }
 
-function trackStat(r: ProtoReader, length: number, caches: Caches, n: number): DecodedTrackStat {
+function trackStat(r: ProtoReader, ctx: Context, length: number, n: number, at: number): DecodedTrackStat {
+  ctx.message();
   const outer = r.enter(length);
   let roomId = '';
   let participantId = '';
@@ -289,28 +365,28 @@ function trackStat(r: ProtoReader, length: number, caches: Caches, n: number): D
   while (r.pos < r.len) {
     const t = r.uint32();
     switch (t >>> 3) {
-      case 1:
-        roomId = r.stringLike(caches.room);
+      case 1 satisfies Track['roomId']:
+        roomId = r.stringLike(ctx.room) ?? notUtf8(`stats[${at}].room_id`);
         break;
-      case 2:
-        participantId = r.stringLike(caches.participant);
+      case 2 satisfies Track['participantId']:
+        participantId = r.stringLike(ctx.participant) ?? notUtf8(`stats[${at}].participant_id`);
         break;
-      case 3:
-        trackId = r.string();
+      case 3 satisfies Track['trackId']:
+        trackId = r.string() ?? notUtf8(`stats[${at}].track_id`);
         break;
-      case 4:
+      case 4 satisfies Track['kind']:
         kind = r.int32();
         break;
-      case 5:
-        stat = analyticsStat(r, r.uint32(), caches, n + 1);
+      case 5 satisfies Track['stat']:
+        stat = analyticsStat(r, ctx, r.uint32(), n + 1, at);
         break;
-      case 6:
-        country = r.string();
+      case 6 satisfies Track['country']:
+        country = r.string() ?? notUtf8(`stats[${at}].country`);
         break;
-      case 7:
+      case 7 satisfies Track['trackSource']:
         trackSource = r.int32();
         break;
-      case 8:
+      case 8 satisfies Track['trackType']:
         trackType = r.int32();
         break;
       default:
@@ -321,38 +397,42 @@ function trackStat(r: ProtoReader, length: number, caches: Caches, n: number): D
   return { roomId, participantId, trackId, kind, stat, country, trackSource, trackType };
 }
 
-function trackStatsBody(r: ProtoReader, n: number): DecodedTrackStats {
-  const caches: Caches = { room: stringCache(), participant: stringCache(), mime: stringCache() };
+/** The body of a TrackStatsRequest, up to r.len. */
+function trackStatsBody(r: ProtoReader, ctx: Context, n: number): DecodedTrackStats {
   const stats: DecodedTrackStat[] = [];
   while (r.pos < r.len) {
     const t = r.uint32();
-    if (t >>> 3 === 1) stats.push(trackStat(r, r.uint32(), caches, n + 1));
-    else r.skipType(t & 7, n);
+    if (t >>> 3 === (1 satisfies Stats['stats'])) {
+      if (stats.length === ctx.limits.statsPerRequest) {
+        throw overLimit(`request holds more than ${ctx.limits.statsPerRequest} stats`);
+      }
+      stats.push(trackStat(r, ctx, r.uint32(), n + 1, stats.length));
+    } else {
+      r.skipType(t & 7, n);
+    }
   }
   return { stats };
 }
 
-function trackStatsRequest(r: ProtoReader, length: number): DecodedTrackStats {
-  const outer = r.enter(length);
-  const out = trackStatsBody(r, 1);
+function nested<T>(r: ProtoReader, ctx: Context, body: (r: ProtoReader, ctx: Context, n: number) => T): T {
+  ctx.message();
+  const outer = r.enter(r.uint32());
+  const out = body(r, ctx, 1);
   r.leave(outer);
   return out;
 }
 
-function hello(r: ProtoReader, length: number): Hello__Output {
-  const outer = r.enter(length);
+function helloBody(r: ProtoReader, _ctx: Context, n: number): Hello__Output {
   let clientId = '';
   while (r.pos < r.len) {
     const t = r.uint32();
-    if (t >>> 3 === 1) clientId = r.string();
-    else r.skipType(t & 7, 1);
+    if (t >>> 3 === (1 satisfies Hi['clientId'])) clientId = r.string() ?? notUtf8('hello.client_id');
+    else r.skipType(t & 7, n);
   }
-  r.leave(outer);
   return { clientId };
 }
 
-function activateRequest(r: ProtoReader, length: number): ActivateRequest__Output {
-  const outer = r.enter(length);
+function activateBody(r: ProtoReader, _ctx: Context, n: number): ActivateRequest__Output {
   const m: ActivateRequest__Output = {
     roomId: '',
     roomName: '',
@@ -364,75 +444,73 @@ function activateRequest(r: ProtoReader, length: number): ActivateRequest__Outpu
   while (r.pos < r.len) {
     const t = r.uint32();
     switch (t >>> 3) {
-      case 1:
-        m.roomId = r.string();
+      case 1 satisfies Act['roomId']:
+        m.roomId = r.string() ?? notUtf8('room_id');
         break;
-      case 2:
-        m.roomName = r.string();
+      case 2 satisfies Act['roomName']:
+        m.roomName = r.string() ?? notUtf8('room_name');
         break;
-      case 3:
-        m.participantId = r.string();
+      case 3 satisfies Act['participantId']:
+        m.participantId = r.string() ?? notUtf8('participant_id');
         break;
-      case 4:
-        m.participantIdentity = r.string();
+      case 4 satisfies Act['participantIdentity']:
+        m.participantIdentity = r.string() ?? notUtf8('participant_identity');
         break;
-      case 5:
-        m.guardId = r.string();
+      case 5 satisfies Act['guardId']:
+        m.guardId = r.string() ?? notUtf8('guard_id');
         break;
-      case 6:
+      case 6 satisfies Act['connected']:
         m.connected = r.bool();
         break;
       default:
-        r.skipType(t & 7, 1);
+        r.skipType(t & 7, n);
     }
   }
-  r.leave(outer);
   return m;
 }
 
-function releaseRequest(r: ProtoReader, length: number): ReleaseRequest__Output {
-  const outer = r.enter(length);
+function releaseBody(r: ProtoReader, _ctx: Context, n: number): ReleaseRequest__Output {
   const m: ReleaseRequest__Output = { roomId: '', participantId: '', guardId: '' };
   while (r.pos < r.len) {
     const t = r.uint32();
     switch (t >>> 3) {
-      case 1:
-        m.roomId = r.string();
+      case 1 satisfies Rel['roomId']:
+        m.roomId = r.string() ?? notUtf8('room_id');
         break;
-      case 2:
-        m.participantId = r.string();
+      case 2 satisfies Rel['participantId']:
+        m.participantId = r.string() ?? notUtf8('participant_id');
         break;
-      case 3:
-        m.guardId = r.string();
+      case 3 satisfies Rel['guardId']:
+        m.guardId = r.string() ?? notUtf8('guard_id');
         break;
       default:
-        r.skipType(t & 7, 1);
+        r.skipType(t & 7, n);
     }
   }
-  r.leave(outer);
   return m;
 }
 
-function flushRequest(r: ProtoReader, length: number): FlushRequest__Output {
-  const outer = r.enter(length);
+function flushBody(r: ProtoReader, _ctx: Context, n: number): FlushRequest__Output {
   let waitDelivered = false;
   while (r.pos < r.len) {
     const t = r.uint32();
-    if (t >>> 3 === 1) waitDelivered = r.bool();
-    else r.skipType(t & 7, 1);
+    if (t >>> 3 === (1 satisfies Fl['waitDelivered'])) waitDelivered = r.bool();
+    else r.skipType(t & 7, n);
   }
-  r.leave(outer);
   return { waitDelivered };
 }
 
-/** A TrackStatsRequest message (the unary TrackStats RPC). Throws on malformed bytes. */
-export function decodeTrackStatsRequest(buf: Buffer): DecodedTrackStats {
-  return trackStatsBody(new ProtoReader(buf), 0);
+function listWorkersBody(r: ProtoReader, _ctx: Context, n: number): ListWorkersRequest__Output {
+  let roomId = '';
+  while (r.pos < r.len) {
+    const t = r.uint32();
+    if (t >>> 3 === (1 satisfies List['roomId'])) roomId = r.string() ?? notUtf8('room_id');
+    else r.skipType(t & 7, n);
+  }
+  return { roomId };
 }
 
-/** A SessionRequest message. Throws on malformed bytes. */
-export function decodeSessionRequest(buf: Buffer): DecodedSessionRequest {
-  const r = new ProtoReader(buf);
+function sessionBody(r: ProtoReader, ctx: Context): DecodedSessionRequest {
   let lo = 0;
   let hi = 0;
   let helloMsg: Hello__Output | undefined;
@@ -443,25 +521,25 @@ export function decodeSessionRequest(buf: Buffer): DecodedSessionRequest {
   while (r.pos < r.len) {
     const t = r.uint32();
     switch (t >>> 3) {
-      case 1:
+      case 1 satisfies Req['seq']:
         r.long();
         lo = r.lo;
         hi = r.hi;
         break;
-      case 2:
-        helloMsg = hello(r, r.uint32());
+      case 2 satisfies Req['hello']:
+        helloMsg = nested(r, ctx, helloBody);
         break;
-      case 3:
-        activate = activateRequest(r, r.uint32());
+      case 3 satisfies Req['activate']:
+        activate = nested(r, ctx, activateBody);
         break;
-      case 4:
-        release = releaseRequest(r, r.uint32());
+      case 4 satisfies Req['release']:
+        release = nested(r, ctx, releaseBody);
         break;
-      case 5:
-        stats = trackStatsRequest(r, r.uint32());
+      case 5 satisfies Req['stats']:
+        stats = nested(r, ctx, trackStatsBody);
         break;
-      case 6:
-        flush = flushRequest(r, r.uint32());
+      case 6 satisfies Req['flush']:
+        flush = nested(r, ctx, flushBody);
         break;
       default:
         r.skipType(t & 7, 0);
@@ -490,4 +568,55 @@ export function decodeSessionRequest(buf: Buffer): DecodedSessionRequest {
     out.request = 'flush';
   }
   return out;
+}
+
+/**
+ * Decodes a whole request message: the size limit first, then the body;
+ * anything the reader throws (bytes that are not protobuf) becomes INVALID_ARGUMENT.
+ */
+function decodeMessage<T>(
+  what: string,
+  buf: Buffer,
+  limits: RequestLimits,
+  body: (r: ProtoReader, ctx: Context, n: number) => T,
+): T {
+  if (buf.length > limits.messageBytes) {
+    throw new SidecarError(
+      'RESOURCE_EXHAUSTED',
+      `${what} of ${buf.length} bytes is over the ${limits.messageBytes}-byte message size limit`,
+      REQUEST_LIMIT_REASON,
+    );
+  }
+  try {
+    return body(new ProtoReader(buf), new Context(limits), 0);
+  } catch (err) {
+    if (err instanceof SidecarError) throw err;
+    throw new SidecarError('INVALID_ARGUMENT', `malformed ${what}: ${(err as Error).message}`, MALFORMED_REASON);
+  }
+}
+
+/** A SessionRequest message. Throws a SidecarError on refusal. */
+export function decodeSessionRequest(buf: Buffer, limits = REQUEST_LIMITS): DecodedSessionRequest {
+  return decodeMessage('SessionRequest', buf, limits, sessionBody);
+}
+
+/** A TrackStatsRequest message (the unary TrackStats RPC). Throws a SidecarError on refusal. */
+export function decodeTrackStatsRequest(buf: Buffer, limits = REQUEST_LIMITS): DecodedTrackStats {
+  return decodeMessage('TrackStatsRequest', buf, limits, trackStatsBody);
+}
+
+export function decodeActivateRequest(buf: Buffer, limits = REQUEST_LIMITS): ActivateRequest__Output {
+  return decodeMessage('ActivateRequest', buf, limits, activateBody);
+}
+
+export function decodeReleaseRequest(buf: Buffer, limits = REQUEST_LIMITS): ReleaseRequest__Output {
+  return decodeMessage('ReleaseRequest', buf, limits, releaseBody);
+}
+
+export function decodeFlushRequest(buf: Buffer, limits = REQUEST_LIMITS): FlushRequest__Output {
+  return decodeMessage('FlushRequest', buf, limits, flushBody);
+}
+
+export function decodeListWorkersRequest(buf: Buffer, limits = REQUEST_LIMITS): ListWorkersRequest__Output {
+  return decodeMessage('ListWorkersRequest', buf, limits, listWorkersBody);
 }

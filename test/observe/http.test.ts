@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHttpServer, type HttpServer, type HttpServerOptions } from '../../src/observe/http.js';
 import { createLogger } from '../../src/observe/log.js';
 import { SidecarMetrics } from '../../src/observe/metrics.js';
-import { TokenFile } from '../../src/token-file.js';
+import { TokenFile } from '../../src/settings/index.js';
 import { httpGet, Scrape } from './scrape.js';
 
 let servers: HttpServer[] = [];

@@ -1,17 +1,8 @@
-import {
-  Client,
-  credentials,
-  loadPackageDefinition as toGrpcObject,
-  status,
-  type ServiceDefinition,
-} from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { Client, credentials, status, type ServiceDefinition } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamType } from '../../src/core/analytics.js';
 import { loadPackageDefinition } from '../../src/wire/protos.js';
-import { SessionDriver, unary } from '../helpers/rpc.js';
+import { unary } from '../helpers/rpc.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample } from '../helpers/stats.js';
 
@@ -120,9 +111,9 @@ describe('unary RPCs', () => {
       'stats[0].kind',
     );
     await expectStatus(
-      unary(c, c.TrackStats, { stats: [stat('T'), { ...stat('T'), trackId: '' }] }),
+      unary(c, c.TrackStats, { stats: [stat('T'), { ...stat('T'), trackId: 'x'.repeat(257) }] }),
       status.INVALID_ARGUMENT,
-      'stats[1].track_id',
+      'stats[1].track_id must be at most 256 bytes, got 257',
     );
 
     const def = loadPackageDefinition()['telemetry.sidecar.v1.TelemetrySidecar'] as ServiceDefinition;
@@ -140,11 +131,11 @@ describe('unary RPCs', () => {
     await expectStatus(
       rawCall(Buffer.from([0x0a, 0x7f, 0x01])),
       status.INVALID_ARGUMENT,
-      /malformed TrackStats request/,
+      /^malformed TrackStatsRequest: /,
     );
     raw.close();
-    // the server keeps serving
-    expect(await unary(c, c.ListWorkers, {})).toBeDefined();
+    // the server keeps serving; only the one valid Activate above made a worker
+    expect((await unary(c, c.ListWorkers, {})).workers.map((w) => w.participantId)).toEqual(['é'.repeat(128)]);
   });
 
   it('refuses work beyond the worker and track limits with RESOURCE_EXHAUSTED', async () => {
@@ -164,79 +155,11 @@ describe('unary RPCs', () => {
     expect(await unary(c, c.TrackStats, { stats: [stat('T1'), stat('T2')] })).toMatchObject({ accepted: 2 });
   });
 
-  it('refuses a message over the receive limit with RESOURCE_EXHAUSTED and keeps serving', async () => {
-    t = await startTestSidecar();
-    const c = t.client;
-    await expectStatus(
-      unary(c, c.Activate, { ...who, roomName: 'x'.repeat(5 * 1024 * 1024) }),
-      status.RESOURCE_EXHAUSTED,
-    );
-    expect(await unary(c, c.Activate, { ...who, guardId: 'g' })).toMatchObject({ found: false });
-  });
-
   it('answers UNAVAILABLE once shutting down', async () => {
     t = await startTestSidecar();
     const c = t.client;
     const done = t.sidecar.shutdown();
     await expectStatus(unary(c, c.Activate, { ...who, guardId: 'g' }), status.UNAVAILABLE);
     await done;
-  });
-});
-
-describe('authentication', () => {
-  it('requires the bearer token on every RPC when a token file is configured', async () => {
-    t = await startTestSidecar({}, { token: 's3cret' });
-    expect(await unary(t.client, t.client.ListWorkers, {})).toEqual({ workers: [] });
-    const { createSidecarClient } = await import('../../src/client/sidecar-client.js');
-    for (const client of [createSidecarClient(t.target), createSidecarClient(t.target, { token: 'wrong' })]) {
-      await expectStatus(unary(client, client.ListWorkers, {}), status.UNAUTHENTICATED);
-      const s = new SessionDriver(client);
-      await expect(s.ended).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
-      client.close();
-    }
-  });
-});
-
-describe('health and reflection', () => {
-  it('serves grpc.health.v1.Health and server reflection', async () => {
-    t = await startTestSidecar();
-    const require = createRequire(import.meta.url);
-    const healthProto = join(
-      dirname(require.resolve('grpc-health-check/package.json')),
-      'proto/health/v1/health.proto',
-    );
-    const reflectionProto = join(
-      dirname(require.resolve('@grpc/reflection/package.json')),
-      'build/proto/grpc/reflection/v1/reflection.proto',
-    );
-    type Ctor = new (
-      target: string,
-      creds: ReturnType<typeof credentials.createInsecure>,
-    ) => Client & Record<string, (...args: unknown[]) => unknown>;
-    const grpcObject = toGrpcObject(loadSync([healthProto, reflectionProto], { keepCase: true, enums: String }));
-    const Health = (grpcObject.grpc as unknown as Record<string, Record<string, Record<string, Ctor>>>).health!.v1!
-      .Health!;
-    const Reflection = (grpcObject.grpc as unknown as Record<string, Record<string, Record<string, Ctor>>>).reflection!
-      .v1!.ServerReflection!;
-
-    const health = new Health(t.target, credentials.createInsecure());
-    const check = (service: string) =>
-      new Promise((resolve, reject) =>
-        health.Check!({ service }, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res))),
-      );
-    expect(await check('telemetry.sidecar.v1.TelemetrySidecar')).toEqual({ status: 'SERVING' });
-    expect(await check('')).toEqual({ status: 'SERVING' });
-    health.close();
-
-    const reflection = new Reflection(t.target, credentials.createInsecure());
-    const call = reflection.ServerReflectionInfo!() as unknown as NodeJS.ReadWriteStream & { end(): void };
-    const answer = new Promise<{ list_services_response: { service: { name: string }[] } }>((resolve) =>
-      call.on('data', resolve),
-    );
-    call.write({ list_services: '' } as never);
-    const names = (await answer).list_services_response.service.map((s) => s.name);
-    expect(names).toContain('telemetry.sidecar.v1.TelemetrySidecar');
-    call.end();
-    reflection.close();
   });
 });

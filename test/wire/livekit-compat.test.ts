@@ -1,19 +1,16 @@
-import { join } from 'node:path';
 import { AnalyticsStat as LkStat, StreamType as LkStreamType } from '@livekit/protocol';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { isValid } from '../../src/core/validity.js';
 import { toStatSample } from '../helpers/from-wire.js';
-import { ANALYTICS_PROTO, LOADER_OPTIONS, protoDir } from '../../src/wire/protos.js';
+import { LOADER_OPTIONS } from '../../src/wire/protos.js';
+import { loadProtoRoot } from '../helpers/proto-schema.js';
 import { toJsonLine, toLivekitStat } from '../../src/wire/to-livekit.js';
 import type { AnalyticsStat as CoreStat } from '../../src/core/analytics.js';
 import type { AnalyticsStat__Output } from '../../src/generated/livekit/AnalyticsStat.js';
 
 function loadOurs(): protobuf.Type {
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => (target.startsWith('google/') ? target : join(protoDir(), target));
-  root.loadSync(ANALYTICS_PROTO, { keepCase: false });
-  return root.lookupType('livekit.AnalyticsStat');
+  return loadProtoRoot().lookupType('livekit.AnalyticsStat');
 }
 
 /** Every field set, with values that catch swapped numbers, 64-bit truncation and sign handling. */
