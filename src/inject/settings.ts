@@ -83,8 +83,8 @@ export const BUILTIN_DEFAULTS: SidecarSettings = Object.freeze({
   upstream: `file:${DATA_MOUNT_PATH}/analytics-stats.ndjson`,
   flushInterval: '',
   logLevel: 'info',
-  // Sized for the load the 256Mi limit supports, 5,000 participants × 10 tracks: 180 MiB RSS at its
-  // peak (full speed, or the upstream down); CPU ~3 µs per stat at 10,000 stats/s (docs/kubernetes.md "Memory and CPU").
+  // Sized for what the 256Mi limit supports, 5,000 participants × 10 tracks: 180 MiB peak RSS (full speed,
+  // or the upstream down); 2-3 µs of CPU per stat at 10,000 stats/s (docs/kubernetes.md "Memory and CPU").
   resources: { requests: { cpu: '50m', memory: '192Mi' }, limits: { cpu: '1', memory: '256Mi' } },
   dataSizeLimit: '1Gi',
   grpcTokenSecret: '',

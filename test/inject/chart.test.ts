@@ -421,6 +421,9 @@ describe('a parent chart that depends on ours', () => {
       '',
     ].join('\n');
 
+  const chartVersion = (dir: string): string =>
+    (parseYaml(readFileSync(join(dir, 'Chart.yaml'), 'utf8')) as { version: string }).version;
+
   /** A chart of the operator's own: its SFU Deployment renders the sidecar from the library chart. */
   function parentChart(dir: string): void {
     mkdirSync(join(dir, 'templates'), { recursive: true });
@@ -435,11 +438,15 @@ describe('a parent chart that depends on ours', () => {
         dependencies: [
           {
             name: 'telemetry-sidecar',
-            version: '0.2.0',
+            version: chartVersion(CHART),
             repository: 'file://vendor/telemetry-sidecar',
             condition: 'telemetry-sidecar.enabled',
           },
-          { name: 'telemetry-sidecar-lib', version: '0.1.0', repository: 'file://vendor/telemetry-sidecar-lib' },
+          {
+            name: 'telemetry-sidecar-lib',
+            version: chartVersion(LIB),
+            repository: 'file://vendor/telemetry-sidecar-lib',
+          },
         ],
       }),
     );
