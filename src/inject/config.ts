@@ -17,6 +17,7 @@ import {
   SettingError,
   type Setting,
 } from '../settings/index.js';
+import { diskSettings } from './disk-budget.js';
 import { BUILTIN_DEFAULTS, parseDefaults } from './settings.js';
 import type { SidecarSettings } from './settings.js';
 
@@ -127,11 +128,22 @@ export async function loadSidecarDefaults(file: string | undefined): Promise<Sid
     throw new SettingError(DEFAULTS_FILE, `${file} is not YAML: ${(err as Error).message}`);
   }
   try {
-    return parseDefaults(raw, file);
+    return checkDiskSettings(parseDefaults(raw, file), file);
   } catch (err) {
     if (err instanceof SettingError) throw new SettingError(DEFAULTS_FILE, err.message);
     throw err;
   }
+}
+
+/** extraEnv can move the spool or the NDJSON files onto /data: refuse at start what the disk check cannot read. */
+function checkDiskSettings(defaults: SidecarSettings, file: string): SidecarSettings {
+  try {
+    diskSettings(defaults);
+  } catch (err) {
+    if (err instanceof SettingError) throw new SettingError(`${file}: ${err.setting}`, err.problem);
+    throw err;
+  }
+  return defaults;
 }
 
 export async function loadWebhookConfig(

@@ -83,12 +83,15 @@ export const BUILTIN_DEFAULTS: SidecarSettings = Object.freeze({
   upstream: `file:${DATA_MOUNT_PATH}/analytics-stats.ndjson`,
   flushInterval: '',
   logLevel: 'info',
-  resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '1', memory: '256Mi' } },
+  // Sized for what the 256Mi limit supports, 5,000 participants × 10 tracks: 180 MiB peak RSS (full speed,
+  // or the upstream down); 2-3 µs of CPU per stat at 10,000 stats/s (docs/kubernetes.md "Memory and CPU").
+  resources: { requests: { cpu: '50m', memory: '192Mi' }, limits: { cpu: '1', memory: '256Mi' } },
   dataSizeLimit: '1Gi',
   grpcTokenSecret: '',
   metricsTokenSecret: '',
-  // 128 MiB × (1 live + 3 rotated) = 512 MiB: half the 1Gi volume, the rest for the spool (docs/kubernetes.md).
-  fileMaxBytes: 128 * 1024 * 1024,
+  // 96 MiB × (1 live + 3 rotated) = 384 MiB: with the largest spool the sidecar derives (256 MiB + 16 MiB
+  // quarantine) still within 3/4 of the 1Gi volume, whatever the memory limit (docs/kubernetes.md "Disk").
+  fileMaxBytes: 96 * 1024 * 1024,
   fileMaxFiles: 3,
   natsCredsSecret: '',
   extraEnv: [],

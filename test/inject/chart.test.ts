@@ -24,6 +24,7 @@ import { wantsInjection } from '../../src/inject/annotations.js';
 import { BUILTIN_DEFAULTS, parseDefaults } from '../../src/inject/settings.js';
 import type { SidecarSettings } from '../../src/inject/settings.js';
 import { renderSidecarContainer, renderSidecarVolumes } from '../../src/inject/sidecar-container.js';
+import { upstream } from '../../src/settings/index.js';
 import { helm, helmBinary, pool } from '../helpers/helm.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,6 +33,7 @@ const LIB = join(ROOT, 'helm/telemetry-sidecar-lib');
 const KUBE_VERSIONS = ['1.28.0', '1.29.0', '1.30.0', '1.31.0', '1.32.0'];
 /** Helm's longest release name (53); without the chart's name in it, so names get the chart's name appended. */
 const LONG_RELEASE = 'livekit-media-production-europe-west1-cluster-blue-01';
+const NATS_UPSTREAM = 'nats://nats-0.nats:4222,nats-1.nats:4222/livekit.analytics';
 
 interface K8sObject {
   apiVersion: string;
@@ -121,6 +123,10 @@ const CELLS: Cell[] = [
     },
   },
   { name: 'container mode', set: ['sidecar.mode=container'] },
+  {
+    name: 'a NATS upstream with a credentials Secret',
+    values: { sidecar: { upstream: NATS_UPSTREAM, natsCredsSecret: 'sfu-nats-creds' } },
+  },
   { name: 'a 53-character release name', release: LONG_RELEASE, set: ['webhook.tls.certManager.enabled=true'] },
   { name: 'a 53-character release name, generated TLS', release: LONG_RELEASE },
 ];
@@ -232,6 +238,11 @@ describe('helm template over the values matrix', () => {
     expect(parsed.image).toBe('telemetry-sidecar:0.1.0');
     expect({ ...parsed, image: BUILTIN_DEFAULTS.image }).toEqual(BUILTIN_DEFAULTS);
     expect(defaultsFileOf(objectsOf('container mode')).mode).toBe('container');
+  });
+
+  it('passes a NATS upstream and its credentials Secret on to the webhook’s defaults file', () => {
+    const parsed = defaultsFileOf(objectsOf('a NATS upstream with a credentials Secret'));
+    expect(parsed).toMatchObject({ upstream: NATS_UPSTREAM, natsCredsSecret: 'sfu-nats-creds' });
   });
 
   it('spreads the webhook replicas over nodes and zones, selecting its own pods', () => {
@@ -410,6 +421,9 @@ describe('a parent chart that depends on ours', () => {
       '',
     ].join('\n');
 
+  const chartVersion = (dir: string): string =>
+    (parseYaml(readFileSync(join(dir, 'Chart.yaml'), 'utf8')) as { version: string }).version;
+
   /** A chart of the operator's own: its SFU Deployment renders the sidecar from the library chart. */
   function parentChart(dir: string): void {
     mkdirSync(join(dir, 'templates'), { recursive: true });
@@ -424,11 +438,15 @@ describe('a parent chart that depends on ours', () => {
         dependencies: [
           {
             name: 'telemetry-sidecar',
-            version: '0.2.0',
+            version: chartVersion(CHART),
             repository: 'file://vendor/telemetry-sidecar',
             condition: 'telemetry-sidecar.enabled',
           },
-          { name: 'telemetry-sidecar-lib', version: '0.1.0', repository: 'file://vendor/telemetry-sidecar-lib' },
+          {
+            name: 'telemetry-sidecar-lib',
+            version: chartVersion(LIB),
+            repository: 'file://vendor/telemetry-sidecar-lib',
+          },
         ],
       }),
     );
@@ -439,11 +457,13 @@ describe('a parent chart that depends on ours', () => {
         'telemetry-sidecar': { enabled: true },
         telemetrySidecar: PARENT_SIDECAR,
         minimalSidecar: { image: { repository: 'telemetry-sidecar', tag: 'latest' } },
+        natsSidecar: NATS_SIDECAR,
       }),
     );
     // Two SFU Deployments: one with a sidecar configured away from every default, one given only the image.
     writeFileSync(join(dir, 'templates/deployment.yaml'), deploymentYaml('sfu', 'telemetrySidecar'));
     writeFileSync(join(dir, 'templates/minimal.yaml'), deploymentYaml('sfu-minimal', 'minimalSidecar'));
+    writeFileSync(join(dir, 'templates/nats.yaml'), deploymentYaml('sfu-nats', 'natsSidecar'));
   }
 
   /** A sidecar configured away from every default, container mode (it goes under `containers`). */
@@ -462,6 +482,13 @@ describe('a parent chart that depends on ours', () => {
     grpcTokenSecret: 'grpc-token',
     metricsTokenSecret: 'metrics-token',
     extraEnv: [{ name: 'SIDECAR_ANALYTICS_KEY', value: 'k' }],
+  };
+
+  /** A sidecar delivering to NATS JetStream over TLS, its .creds file from a Secret. */
+  const NATS_SIDECAR = {
+    image: { repository: 'telemetry-sidecar', tag: '0.1.0' },
+    upstream: 'tls://nats-0.nats:4222,nats-1.nats:4222/livekit.analytics',
+    natsCredsSecret: 'sfu-nats-creds',
   };
 
   let parent: string;
@@ -503,7 +530,7 @@ describe('a parent chart that depends on ours', () => {
       find(objects, 'Deployment')
         .map((d) => d.metadata.name)
         .sort(),
-    ).toEqual(['sfu', 'sfu-minimal', 'sfu-telemetry-sidecar-webhook']);
+    ).toEqual(['sfu', 'sfu-minimal', 'sfu-nats', 'sfu-telemetry-sidecar-webhook']);
   });
 
   it('still renders the sidecar from the library with the webhook chart disabled by its condition', async () => {
@@ -525,6 +552,27 @@ describe('a parent chart that depends on ours', () => {
     };
     expect(sfu.spec.template.spec.containers[1]).toEqual(JSON.parse(JSON.stringify(renderSidecarContainer(settings))));
     expect(sfu.spec.template.spec.volumes).toEqual(JSON.parse(JSON.stringify(renderSidecarVolumes(settings))));
+  });
+
+  it('renders the same container and volumes as the webhook injects for a NATS pod (tls:// and a creds Secret)', async () => {
+    const sfu = one(await render(false), 'Deployment', 'sfu-nats') as unknown as { spec: DeploymentSpec };
+    const settings: SidecarSettings = {
+      ...BUILTIN_DEFAULTS,
+      image: 'telemetry-sidecar:0.1.0',
+      upstream: NATS_SIDECAR.upstream,
+      natsCredsSecret: NATS_SIDECAR.natsCredsSecret,
+    };
+    const container = JSON.parse(JSON.stringify(renderSidecarContainer(settings))) as {
+      env: { name: string; value?: string }[];
+    };
+    expect(sfu.spec.template.spec.containers[1]).toEqual(container);
+    expect(sfu.spec.template.spec.volumes).toEqual(JSON.parse(JSON.stringify(renderSidecarVolumes(settings))));
+    // what makes it a NATS pod, in both renderings
+    expect(container.env).toContainEqual({
+      name: 'SIDECAR_NATS_CREDS_FILE',
+      value: '/var/run/secrets/telemetry-sidecar-nats/nats.creds',
+    });
+    expect(container.env.map((e) => e.name)).not.toContain('SIDECAR_FILE_MAX_BYTES');
   });
 
   it('renders the webhook’s built-in defaults when given only the image', async () => {
@@ -591,6 +639,53 @@ describe('values.schema.json', () => {
     const v = values();
     mutate(v);
     expect(validator()(v)).toBe(false);
+  });
+
+  it('accepts every upstream the sidecar’s own parser accepts (the webhook then checks it with that parser)', () => {
+    const validate = validator();
+    const host = fc.constantFrom('nats', 'nats-0.nats.svc', '10.0.0.1', '[::1]', 'a');
+    const hostPort = fc
+      .tuple(host, fc.option(fc.integer({ min: 1, max: 65535 })))
+      .map(([h, p]) => (p ? `${h}:${p}` : h));
+    const subject = fc.array(fc.constantFrom('livekit', 'analytics', 'a-b', '*', '>', 'x y', ''), {
+      minLength: 1,
+      maxLength: 3,
+    });
+    const candidate = fc.oneof(
+      fc
+        .tuple(fc.constantFrom('nats', 'tls'), fc.array(hostPort, { minLength: 1, maxLength: 3 }), subject)
+        .map(([scheme, hosts, tokens]) => `${scheme}://${hosts.join(',')}/${tokens.join('.')}`),
+      fc
+        .tuple(fc.constantFrom('grpc', 'grpcs'), hostPort, fc.constantFrom('', '/'))
+        .map(([s, h, t]) => `${s}://${h}${t}`),
+      fc.string({ minLength: 1, maxLength: 12 }).map((p) => `file:${p}`),
+      fc.constantFrom(
+        'stdout:',
+        'stdout',
+        'file:/data/my stats.ndjson',
+        'http://collector:4317',
+        'nats://u:p@nats:4222/s',
+      ),
+    );
+    let accepted = 0;
+    fc.assert(
+      fc.property(candidate, (raw) => {
+        let parsed = true;
+        try {
+          upstream(raw);
+        } catch {
+          parsed = false;
+        }
+        if (!parsed) return;
+        accepted++;
+        const v = values();
+        v.sidecar!.upstream = raw;
+        expect(validate(v), `${raw}: ${JSON.stringify(validate.errors)}`).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+    expect(accepted).toBeGreaterThan(300);
+    expect(accepted).toBeLessThan(950);
   });
 
   it('uses only regular expressions Go (RE2) can compile, since Helm validates with Go', () => {

@@ -65,14 +65,14 @@ describe('injection', () => {
     expect(c.livenessProbe?.httpGet).toMatchObject({ path: '/healthz', port: 9464 });
     expect(c.readinessProbe).toBeUndefined();
     expect(c.ports).toEqual([{ name: 'sidecar-metrics', containerPort: 9464, protocol: 'TCP' }]);
-    expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '1', memory: '256Mi' } });
+    expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '192Mi' }, limits: { cpu: '1', memory: '256Mi' } });
     expect(envOf(c)).toEqual({
       SIDECAR_NODE_ID: '<metadata.name>',
       POD_IP: '<status.podIP>',
       SIDECAR_GRPC_ADDR: '127.0.0.1:50151',
       SIDECAR_HTTP_ADDR: '[$(POD_IP)]:9464',
       SIDECAR_UPSTREAM: 'file:/data/analytics-stats.ndjson',
-      SIDECAR_FILE_MAX_BYTES: String(128 * 1024 * 1024),
+      SIDECAR_FILE_MAX_BYTES: String(96 * 1024 * 1024),
       SIDECAR_FILE_MAX_FILES: '3',
       LOG_LEVEL: 'info',
       SIDECAR_START_FAILURE: 'idle',
@@ -171,19 +171,21 @@ describe('modes', () => {
 });
 
 describe('the data volume', () => {
-  const GiB = 2 ** 30;
+  const MiB = 2 ** 20;
+  const spool = [{ name: 'SIDECAR_SPOOL_DIR', value: '/data/spool' }];
 
-  it('keeps the injected NDJSON files and a default spool within 3/4 of the 1Gi volume', async () => {
-    const h = await startTestWebhook(pki, pki.issue('disk-ok'), {
-      ...BUILTIN_DEFAULTS,
-      extraEnv: [{ name: 'SIDECAR_SPOOL_DIR', value: '/data/spool' }],
-    });
+  it('injects the NDJSON files and a spool at its largest derived bound within 3/4 of the 1Gi volume', async () => {
+    const h = await startTestWebhook(pki, pki.issue('disk-ok'), { ...BUILTIN_DEFAULTS, extraEnv: spool });
     try {
-      const { patched } = await admit(livekitPod(), h);
+      // 4Gi: the sidecar derives the largest queue bound it ever does, 256 MiB
+      const { patched } = await admit(
+        livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/memory-limit': '4Gi' }),
+        h,
+      );
       const env = envOf(sidecarIn(patched?.spec.initContainers));
       const files = Number(env.SIDECAR_FILE_MAX_BYTES) * (1 + Number(env.SIDECAR_FILE_MAX_FILES));
-      expect(files).toBe(512 * 2 ** 20);
-      expect(files + 256 * 2 ** 20).toBeLessThanOrEqual(0.75 * GiB);
+      expect(files).toBe(384 * MiB);
+      expect(files + 256 * MiB + 16 * MiB + 8 * 1024).toBeLessThanOrEqual(768 * MiB);
       expect(patched?.spec.volumes?.[0]).toEqual({ name: 'telemetry-sidecar-data', emptyDir: { sizeLimit: '1Gi' } });
     } finally {
       await h.close();
@@ -193,14 +195,14 @@ describe('the data volume', () => {
   it('admits unchanged, with a warning, a pod whose sidecar could fill its data volume', async () => {
     const h = await startTestWebhook(pki, pki.issue('disk-full'), {
       ...BUILTIN_DEFAULTS,
-      fileMaxBytes: 256 * 2 ** 20,
-      extraEnv: [{ name: 'SIDECAR_SPOOL_DIR', value: '/data/spool' }],
+      fileMaxBytes: 256 * MiB,
+      extraEnv: spool,
     });
     try {
       const { patched, warnings } = await admit(livekitPod(), h);
       expect(patched).toBeNull();
       expect(warnings).toEqual([
-        'telemetry-sidecar not injected: the sidecar could write 1024 MiB of NDJSON files + 256 MiB of spool to /data, more than 768 MiB (3/4 of dataSizeLimit 1Gi); the kubelet would evict the pod',
+        'telemetry-sidecar not injected: the sidecar could write 1024 MiB of NDJSON files + 32 MiB of spool + 16 MiB of quarantine + 8 KiB of state files = 1072.0 MiB to /data, more than 768 MiB (3/4 of dataSizeLimit 1Gi); the kubelet would evict the pod. Lower fileMaxBytes or SIDECAR_QUEUE_MAX_BYTES, or raise dataSizeLimit',
       ]);
       expect(await h.metrics.count('failed', 'disk_budget')).toBe(1);
       // A gRPC upstream writes no NDJSON files, so the same defaults fit.
@@ -209,6 +211,27 @@ describe('the data volume', () => {
         h,
       );
       expect(grpc.patched).not.toBeNull();
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('counts the spool at the queue bound the pod’s memory limit derives: 512 MiB of files fit beside it at 256Mi, not at 2Gi', async () => {
+    const h = await startTestWebhook(pki, pki.issue('disk-memory'), {
+      ...BUILTIN_DEFAULTS,
+      fileMaxBytes: 128 * MiB,
+      extraEnv: spool,
+    });
+    try {
+      // 256Mi: a 32 MiB queue, 512 + 32 + 16 MiB fit in 768 MiB
+      expect((await admit(livekitPod(), h)).patched).not.toBeNull();
+      // 2Gi: a 256 MiB queue, 512 + 256 + 16 MiB do not
+      const big = await admit(
+        livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/memory-limit': '2Gi' }),
+        h,
+      );
+      expect(big.patched).toBeNull();
+      expect(big.warnings[0]).toContain('512 MiB of NDJSON files + 256 MiB of spool + 16 MiB of quarantine');
     } finally {
       await h.close();
     }

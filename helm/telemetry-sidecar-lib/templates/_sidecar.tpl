@@ -49,7 +49,7 @@ available whatever you decide about the webhook chart.
       value: {{ $upstream | quote }}
     {{- if hasPrefix "file:" $upstream }}
     - name: SIDECAR_FILE_MAX_BYTES
-      value: {{ int64 ($s.fileMaxBytes | default 134217728) | toString | quote }}
+      value: {{ int64 ($s.fileMaxBytes | default 100663296) | toString | quote }}
     - name: SIDECAR_FILE_MAX_FILES
       value: {{ int (hasKey $s "fileMaxFiles" | ternary $s.fileMaxFiles 3) | toString | quote }}
     {{- end }}
@@ -71,6 +71,10 @@ available whatever you decide about the webhook chart.
     - name: SIDECAR_METRICS_TOKEN_FILE
       value: /var/run/secrets/telemetry-sidecar-metrics/token
     {{- end }}
+    {{- if $s.natsCredsSecret }}
+    - name: SIDECAR_NATS_CREDS_FILE
+      value: /var/run/secrets/telemetry-sidecar-nats/nats.creds
+    {{- end }}
     {{- with $s.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -81,7 +85,7 @@ available whatever you decide about the webhook chart.
   resources:
     requests:
       cpu: {{ $req.cpu | default "50m" | quote }}
-      memory: {{ $req.memory | default "64Mi" | quote }}
+      memory: {{ $req.memory | default "192Mi" | quote }}
     limits:
       cpu: {{ $lim.cpu | default "1" | quote }}
       memory: {{ $lim.memory | default "256Mi" | quote }}
@@ -132,10 +136,15 @@ available whatever you decide about the webhook chart.
       mountPath: /var/run/secrets/telemetry-sidecar-metrics
       readOnly: true
     {{- end }}
+    {{- if $s.natsCredsSecret }}
+    - name: telemetry-sidecar-nats-creds
+      mountPath: /var/run/secrets/telemetry-sidecar-nats
+      readOnly: true
+    {{- end }}
 {{- end -}}
 
 {{/*
-The sidecar's volumes: the data emptyDir, and the token Secrets when set (optional,
+The sidecar's volumes: the data emptyDir, and the token and NATS credentials Secrets when set (optional,
 so a missing Secret never keeps the pod from starting). Pairs with telemetry-sidecar.container.
 */}}
 {{- define "telemetry-sidecar.volumes" -}}
@@ -159,6 +168,15 @@ so a missing Secret never keeps the pod from starting). Pairs with telemetry-sid
     items:
       - key: token
         path: token
+    optional: true
+{{- end }}
+{{- with $s.natsCredsSecret }}
+- name: telemetry-sidecar-nats-creds
+  secret:
+    secretName: {{ . }}
+    items:
+      - key: nats.creds
+        path: nats.creds
     optional: true
 {{- end }}
 {{- end -}}
