@@ -21,7 +21,9 @@ describe('docs/configuration.md', () => {
   });
 
   it('has a table row for every setting, naming its env var and flag', () => {
-    const missing = rows.filter(({ env, flag }) => !new RegExp(`^\\|\\s*\`${env}\`\\s*\\|\\s*\`${flag}\`\\s*\\|`, 'm').test(doc));
+    const missing = rows.filter(
+      ({ env, flag }) => !new RegExp(`^\\|\\s*\`${env}\`\\s*\\|\\s*\`${flag}\`\\s*\\|`, 'm').test(doc),
+    );
     expect(missing).toEqual([]);
   });
 });
