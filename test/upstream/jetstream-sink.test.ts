@@ -16,7 +16,7 @@ import { GrpcSink } from '../../src/upstream/grpc-sink.js';
 import { SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
 import { jetStreamSink, readStream, statIds, stats } from '../helpers/jetstream.js';
 import { natsAdmin, startNatsServer, type NatsServer } from '../helpers/nats-server.js';
-import { Scrape } from '../observe/scrape.js';
+import { httpGet, Scrape } from '../observe/scrape.js';
 import { StreamType } from '../../src/core/analytics.js';
 import { unary } from '../helpers/rpc.js';
 import { startTestSidecar } from '../helpers/sidecar.js';
@@ -231,7 +231,9 @@ describe('JetStream sink, one server', () => {
       auth: { natsUser: 'reader', natsPasswordFile: passwordFile },
     });
     cleanup.push(() => sink.close());
-    const err = await sink.send({ id: 'denied', payloads: [grpcBytes(stats(2, 'denied'))], bytes: 0, count: 2 }).catch((e) => e);
+    const err = await sink
+      .send({ id: 'denied', payloads: [grpcBytes(stats(2, 'denied'))], bytes: 0, count: 2 })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(SinkError);
     expect(err).toMatchObject({ retryable: false, reason: 'permission_denied' });
     expect((err as Error).message).toContain(subject);
@@ -279,10 +281,55 @@ describe('JetStream sink, one server', () => {
     expect(t.logs.map((l) => l.msg)).toContain('NATS: publishing to JetStream stream');
   });
 
+  it('runs a whole sidecar whose subject no stream captures: one warning at start, ready, flushed stats dropped as no_stream', async () => {
+    const subject = 'lk.unstreamed';
+    const t = await startTestSidecar({
+      SIDECAR_UPSTREAM: `nats://127.0.0.1:${server.port}/${subject}`,
+      SIDECAR_NATS_USER: 'writer',
+      SIDECAR_NATS_PASSWORD_FILE: passwordFile,
+      // the Flush below answers once its batch is dropped; a batch wrongly retried is not waited for at close
+      SIDECAR_FLUSH_WAIT_TIMEOUT: '10s',
+      SIDECAR_SHUTDOWN_TIMEOUT: '1s',
+    });
+    cleanup.push(() => t.close());
+    expect((await httpGet(t.sidecar.httpPort, '/readyz')).status).toBe(200);
+
+    for (const p of ['P1', 'P2', 'P3']) {
+      await unary(t.client, t.client.Activate, { roomId: 'R', participantId: p, guardId: 'g' });
+      const stat = sample({ streams: [statStream({ primaryPackets: 5 })] });
+      await unary(t.client, t.client.TrackStats, {
+        stats: [{ roomId: 'R', participantId: p, trackId: 'T', kind: StreamType.UPSTREAM, stat }],
+      });
+    }
+    expect(await unary(t.client, t.client.Flush, { waitDelivered: true })).toMatchObject({
+      statsEmitted: 3,
+      delivered: false,
+    });
+    const scrape = new Scrape((await t.sidecar.metrics.metricsText()).body);
+    expect(scrape.value('telemetry_sidecar_stats_dropped_total', { reason: 'no_stream' })).toBe(3);
+    expect(scrape.value('telemetry_sidecar_upstream_stats_total', { result: 'dropped' })).toBe(3);
+    expect(scrape.value('telemetry_sidecar_upstream_stats_total', { result: 'retried' })).toBe(0);
+    expect(scrape.value('telemetry_sidecar_nats_connected')).toBe(1);
+    expect(t.logs.filter((l) => l.msg === 'upstream refused a batch: dropped')).toMatchObject([
+      { level: 50, reason: 'no_stream', stats: 3 },
+    ]);
+    // said once, at start (before the first publish): not once per batch
+    const warnings = t.logs.filter((l) => l.level === 40 && String(l.msg).includes('no JetStream stream captures'));
+    expect(warnings).toMatchObject([
+      {
+        subject,
+        msg: `NATS: no JetStream stream captures subject ${subject}: batches are dropped (reason no_stream) until one does; create it (docs/jetstream.md) or set SIDECAR_NATS_CREATE_STREAM`,
+      },
+    ]);
+    expect((await httpGet(t.sidecar.httpPort, '/readyz')).status).toBe(200);
+  });
+
   it('retries while no server answers: a send fails as transient until the connection is up', async () => {
     const { sink } = jetStreamSink(['127.0.0.1:1'], 'lk.none', { publishTimeoutMs: 50 });
     cleanup.push(() => sink.close());
-    const err = await sink.send({ id: 'x', payloads: [grpcBytes(stats(1, 'down'))], bytes: 0, count: 1 }).catch((e) => e);
+    const err = await sink
+      .send({ id: 'x', payloads: [grpcBytes(stats(1, 'down'))], bytes: 0, count: 1 })
+      .catch((e) => e);
     expect(err).toMatchObject({ retryable: true, reason: 'not_connected' });
   });
 });
