@@ -74,13 +74,15 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGINT', stop);
   try {
     await gate.reset();
-    gate.armDeadline(START_DEADLINE_MS, () =>
-      void import('./observe/json-logger.js').then(({ createLogger }) =>
-        createLogger('warn').warn(
-          { deadlineMs: START_DEADLINE_MS },
-          'not serving yet: opening the start gate so the pod can start without waiting',
+    gate.armDeadline(
+      START_DEADLINE_MS,
+      () =>
+        void import('./observe/json-logger.js').then(({ createLogger }) =>
+          createLogger('warn').warn(
+            { deadlineMs: START_DEADLINE_MS },
+            'not serving yet: opening the start gate so the pod can start without waiting',
+          ),
         ),
-      ),
     );
     const config = loadConfig({ env: process.env, argv });
     checkConfigFiles(config);

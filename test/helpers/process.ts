@@ -89,7 +89,9 @@ export interface WatchedProcess {
 
 /** Starts `node dist/src/main.js ...args` with exactly `env` (plus PATH) and watches its output. */
 export function spawnMain(args: string[], env: Record<string, string>, cwd?: string): WatchedProcess {
-  const child = reaped(spawn(process.execPath, [MAIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } }));
+  const child = reaped(
+    spawn(process.execPath, [MAIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } }),
+  );
   let out = '';
   const waiters: { pattern: RegExp; resolve: (l: string) => void }[] = [];
   const check = () => {
