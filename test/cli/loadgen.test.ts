@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoadgen } from '../../src/cli/loadgen.js';
-import { withSeq } from '../../src/cli/loadgen-plan.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { Scrape } from '../observe/scrape.js';
 
@@ -100,11 +99,5 @@ describe('loadgen', () => {
     await expect(runLoadgen(['--token-file', '/nonexistent/token'], () => undefined)).rejects.toThrow(
       '--token-file: cannot read /nonexistent/token',
     );
-  });
-
-  it('puts seq in front of a pre-encoded request as a varint', () => {
-    expect([...withSeq(1, Buffer.from([0x2a, 0x00]))]).toEqual([0x08, 0x01, 0x2a, 0x00]);
-    expect([...withSeq(300, Buffer.alloc(0))]).toEqual([0x08, 0xac, 0x02]);
-    expect([...withSeq(2 ** 35, Buffer.alloc(0))]).toEqual([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
   });
 });
