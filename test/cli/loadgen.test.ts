@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoadgen } from '../../src/cli/loadgen.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
-import { Scrape } from '../observe/scrape.js';
+import { Scrape } from '../helpers/scrape.js';
 
 let t: TestSidecar | undefined;
 afterEach(async () => {

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REVIEWS_METRIC } from '../../src/inject/metrics.js';
 import { BUILTIN_DEFAULTS } from '../../src/inject/settings.js';
 import { makePki } from '../helpers/pki.js';
-import { Scrape } from '../observe/scrape.js';
+import { Scrape } from '../helpers/scrape.js';
 import type { TestPki } from '../helpers/pki.js';
-import { livekitPod, plainPod } from './helpers/pods.js';
-import { applyReviewPatch, envOf, podReview, startTestWebhook } from './helpers/webhook.js';
-import type { ContainerJson, PodJson, TestWebhook } from './helpers/webhook.js';
+import { livekitPod, plainPod } from '../helpers/pods.js';
+import { applyReviewPatch, envOf, podReview, startTestWebhook } from '../helpers/webhook.js';
+import type { ContainerJson, PodJson, TestWebhook } from '../helpers/webhook.js';
 
 /** What Prometheus 2.x/3.x sends. */
 const PROMETHEUS_ACCEPT =

@@ -9,7 +9,7 @@ import { startHttpServer, type HttpServer, type HttpServerOptions } from '../../
 import { createLogger } from '../../src/observe/log.js';
 import { SidecarMetrics } from '../../src/observe/metrics.js';
 import { TokenFile } from '../../src/settings/index.js';
-import { httpGet, Scrape } from './scrape.js';
+import { httpGet, Scrape } from '../helpers/scrape.js';
 
 let servers: HttpServer[] = [];
 

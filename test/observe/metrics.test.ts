@@ -7,7 +7,7 @@ import { normaliseCountry, prefersOpenMetrics, SidecarMetrics } from '../../src/
 import { SessionClient } from '../../src/client/session-client.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample, stream } from '../helpers/stats.js';
-import { httpGet, Scrape, scrape } from './scrape.js';
+import { httpGet, Scrape, scrape } from '../helpers/scrape.js';
 
 /** What Prometheus 2.x/3.x sends. */
 const PROMETHEUS_ACCEPT =

@@ -6,7 +6,7 @@ import { unary } from '../helpers/rpc.js';
 import { SessionClient } from '../../src/client/session-client.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample, stream } from '../helpers/stats.js';
-import { httpGet, scrape } from './scrape.js';
+import { httpGet, scrape } from '../helpers/scrape.js';
 
 let t: TestSidecar | undefined;
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamType } from '../../src/core/analytics.js';
 import type { SessionResponse__Output } from '../../src/generated/telemetry/sidecar/v1/SessionResponse.js';
-import { scrape } from '../observe/scrape.js';
+import { scrape } from '../helpers/scrape.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample } from '../helpers/stats.js';
 

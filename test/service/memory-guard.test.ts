@@ -8,7 +8,7 @@ import { StreamType } from '../../src/core/analytics.js';
 import { MemoryGuard, v8Collector, type MemoryReading } from '../../src/service/memory-guard.js';
 import { Delivery } from '../../src/upstream/delivery.js';
 import type { Batch, Sink } from '../../src/upstream/sink.js';
-import { scrape } from '../observe/scrape.js';
+import { scrape } from '../helpers/scrape.js';
 import { unary } from '../helpers/rpc.js';
 import { SessionClient } from '../../src/client/session-client.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
