@@ -1,18 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoadgen } from '../../src/cli/loadgen.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
-import { Scrape } from '../helpers/scrape.js';
+import { scrape } from '../helpers/scrape.js';
 
 let t: TestSidecar | undefined;
 afterEach(async () => {
   await t?.close();
   t = undefined;
 });
-
-async function scrape(port: number): Promise<Scrape> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-  return new Scrape(await res.text());
-}
 
 describe('loadgen', () => {
   it('reports exactly the stats the sidecar accepted', async () => {

@@ -203,7 +203,7 @@ describe('lifecycle', () => {
     await httpGet(server.port, '/healthz'); // leaves a keep-alive connection open
     await server.close();
     await server.close();
-    await expect(httpGet(server.port, '/healthz')).rejects.toThrow();
+    await expect(httpGet(server.port, '/healthz')).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
   });
 
   it('rejects when the port is taken', async () => {

@@ -309,7 +309,7 @@ describe('guard leases', () => {
     await s.send({ hello: { clientId: 'x' } });
     await s.send(activate('PA_2'));
     s.cancel();
-    await expect(s.ended).rejects.toBeDefined();
+    await expect(s.ended).rejects.toMatchObject({ code: status.CANCELLED });
     const c = t.client;
     await vi.waitFor(async () => {
       const { workers } = await unary(c, c.ListWorkers, {});
