@@ -376,10 +376,17 @@ describe('override annotations', () => {
   });
 
   it('injects anyway but warns about an unknown telemetry-sidecar/ annotation', async () => {
-    const pod = livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/http_port': '9999' });
+    const pod = livekitPod({
+      'telemetry-sidecar/inject': 'true',
+      'telemetry-sidecar/HTTP_port': '9999',
+      'telemetry-sidecar/colour': 'blue',
+    });
     const { patched, warnings } = await admit(pod);
     expect(envOf(sidecarIn(patched?.spec.initContainers)).SIDECAR_HTTP_ADDR).toBe('[$(POD_IP)]:9464');
-    expect(warnings).toEqual(['telemetry-sidecar: unknown annotation telemetry-sidecar/http_port ignored']);
+    expect(warnings).toEqual([
+      'telemetry-sidecar: unknown annotation telemetry-sidecar/HTTP_port ignored (did you mean telemetry-sidecar/http-port?)',
+      'telemetry-sidecar: unknown annotation telemetry-sidecar/colour ignored',
+    ]);
   });
 });
 
