@@ -41,7 +41,7 @@ function trackStat(participantId: string, kind: StreamType, streams: AnalyticsSt
   return { roomId: 'RM_1', participantId, trackId: 'TR_1', kind, stat: sample({ streams }) };
 }
 
-describe('SPEC §8 metrics', () => {
+describe('the metrics of docs/metrics.md', () => {
   it('exposes every metric with its exact name and type', async () => {
     const s = await scrape(server.port);
     expect(Object.fromEntries([...s.types].filter(([name]) => name.startsWith('telemetry_sidecar_')))).toEqual({
