@@ -21,17 +21,16 @@ import {
   readTokenFile,
   renderHelp,
   SettingError,
-  target,
   type Setting,
 } from '../settings/index.js';
 import { loadPackageDefinition } from '../wire/protos.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { buildPlan, type PlanOptions, type StreamPlan } from './loadgen-plan.js';
 import { LoadStream, zeroCounts, type StreamCounts } from './loadgen-stream.js';
-import { TOKEN_FILE_OPTION } from './token-file.js';
+import { TARGET_OPTION, TOKEN_FILE_OPTION } from './client-options.js';
 
 const OPTIONS = {
-  target: { flag: 'target', default: '127.0.0.1:50151', parse: target, help: 'sidecar gRPC address' },
+  target: TARGET_OPTION,
   participants: {
     flag: 'participants',
     default: '1000',

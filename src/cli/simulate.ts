@@ -13,15 +13,14 @@ import {
   positiveInt,
   readTokenFile,
   renderHelp,
-  target,
   text,
   type Setting,
 } from '../settings/index.js';
 import { sampleStat, type SampleTrack } from './sample-stats.js';
-import { TOKEN_FILE_OPTION } from './token-file.js';
+import { TARGET_OPTION, TOKEN_FILE_OPTION } from './client-options.js';
 
 const OPTIONS = {
-  target: { flag: 'target', default: '127.0.0.1:50151', parse: target, help: 'sidecar gRPC address' },
+  target: TARGET_OPTION,
   participants: { flag: 'participants', default: '3', parse: positiveInt, help: 'participants to simulate' },
   tracks: {
     flag: 'tracks',
