@@ -10,5 +10,9 @@ export default defineConfig({
     // the long files wait on child processes, servers and disks rather than on this CPU, so three
     // overlap that waiting. Timing in the tests is event-driven, so the overlap cannot fail them.
     maxWorkers: 3,
+    // Files share a worker's module cache instead of importing grpc-js, protobufjs and the product
+    // again for each file (most of the suite's CPU). Tests keep no module-level state across files:
+    // each starts its own servers, and fake timers and spies are restored after each test.
+    isolate: false,
   },
 });
