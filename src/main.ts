@@ -57,16 +57,32 @@ const exitCodeOf = (err: unknown) => (err instanceof SettingError ? EXIT_USAGE :
 async function serve(argv: string[]): Promise<void> {
   const startup = loadStartupSettings({ env: process.env, argv });
   const gate = new StartGate(startup.startedFile);
-  let sidecar: Sidecar;
+  // The handlers come first: whoever waits for the "serving" line or the start gate may stop us at
+  // once, and a SIGTERM with no handler would kill the process without a shutdown. A signal that
+  // arrives while starting is acted on as soon as the sidecar has started.
+  let sidecar: Sidecar | undefined;
+  let signalled: NodeJS.Signals | undefined;
+  const stop = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      sidecar?.logger.warn({ signal }, 'second signal: exiting without waiting for delivery');
+      process.exit(1);
+    }
+    signalled = signal;
+    if (sidecar) shutDown(sidecar, signal);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   try {
     await gate.reset();
-    gate.armDeadline(START_DEADLINE_MS, () =>
-      void import('./observe/json-logger.js').then(({ createLogger }) =>
-        createLogger('warn').warn(
-          { deadlineMs: START_DEADLINE_MS },
-          'not serving yet: opening the start gate so the pod can start without waiting',
+    gate.armDeadline(
+      START_DEADLINE_MS,
+      () =>
+        void import('./observe/json-logger.js').then(({ createLogger }) =>
+          createLogger('warn').warn(
+            { deadlineMs: START_DEADLINE_MS },
+            'not serving yet: opening the start gate so the pod can start without waiting',
+          ),
         ),
-      ),
     );
     const config = loadConfig({ env: process.env, argv });
     checkConfigFiles(config);
@@ -75,34 +91,31 @@ async function serve(argv: string[]): Promise<void> {
   } catch (err) {
     const code = exitCodeOf(err);
     process.stderr.write(`telemetry-sidecar: ${(err as Error).message}\n`);
-    if (startup.startFailure === 'idle') return idle(code, gate, startup.httpAddr);
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+    if (startup.startFailure === 'idle' && !signalled) return idle(code, gate, startup.httpAddr);
     process.exit(code);
   }
-  let signalled = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      sidecar.logger.warn({ signal }, 'second signal: exiting without waiting for delivery');
-      process.exit(1);
-    }
-    signalled = true;
-    sidecar.logger.info({ signal }, 'shutting down');
-    sidecar.shutdown().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        sidecar.logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  // After the signal handlers: whoever waits for the gate may stop us at once.
+  if (signalled) return shutDown(sidecar, signalled);
   if (startup.startedFile) {
+    const started = sidecar;
     await gate.open('serving').then(
-      () => sidecar.logger.info({ file: startup.startedFile }, 'start gate opened'),
-      (err: unknown) => sidecar.logger.error({ err }, 'cannot write the start gate file; the startup probe will fail'),
+      () => started.logger.info({ file: startup.startedFile }, 'start gate opened'),
+      (err: unknown) => started.logger.error({ err }, 'cannot write the start gate file; the startup probe will fail'),
     );
   }
+}
+
+/** The first SIGTERM/SIGINT: the documented shutdown, then exit 0 (1 if it failed). */
+function shutDown(sidecar: Sidecar, signal: NodeJS.Signals): void {
+  sidecar.logger.info({ signal }, 'shutting down');
+  sidecar.shutdown().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      sidecar.logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
 }
 
 /**

@@ -2,8 +2,8 @@
  * The load generator's messages, encoded once before the run so that sending
  * costs a copy, not an encode: the generator must never be the bottleneck it
  * is measuring. Each SessionRequest is kept without its `seq` (field 1);
- * `withSeq` puts a fresh seq in front when it is sent, which protobuf allows
- * since fields may come in any order.
+ * the Session client puts a fresh seq in front when it is sent
+ * (SessionClient.sendEncoded), which protobuf allows since fields may come in any order.
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { StreamType } from '../core/analytics.js';
@@ -117,25 +117,4 @@ export function buildPlan(o: PlanOptions): StreamPlan[] {
     });
   }
   return plans;
-}
-
-/** `body` with `seq = 1` (varint) in front: one allocation and one copy. */
-export function withSeq(seq: number, body: Buffer): Buffer {
-  let n = seq;
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  const out = Buffer.allocUnsafe(1 + len + body.length);
-  out[0] = 0x08;
-  n = seq;
-  let i = 1;
-  while (n >= 0x80) {
-    out[i++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  out[i++] = n;
-  body.copy(out, i);
-  return out;
 }

@@ -1,13 +1,12 @@
 /**
- * One Session stream of the load generator over a raw grpc-js call: requests
- * go out as pre-encoded buffers (identity serializer), responses come back in
- * order (SPEC §2), so a FIFO of send times gives each ack its latency.
+ * One Session stream of the load generator: requests go out as pre-encoded
+ * buffers through the SessionClient's fast path, and each stats ack's latency
+ * is measured from the moment its request was written.
  */
-import type { Client, ClientDuplexStream, Metadata, ServiceDefinition } from '@grpc/grpc-js';
+import type { Client } from '@grpc/grpc-js';
+import { SessionClient } from '../client/session-client.js';
 import type { SessionResponse__Output } from '../generated/telemetry/sidecar/v1/SessionResponse.js';
-import { loadPackageDefinition } from '../wire/protos.js';
 import type { LatencyRecorder } from './latency.js';
-import { withSeq } from './loadgen-plan.js';
 
 export type MessageKind = 'hello' | 'activate' | 'release' | 'stats';
 
@@ -24,14 +23,6 @@ export interface StreamCounts {
   activations: number;
   releases: number;
 }
-
-interface Pending {
-  sentAt: number;
-  kind: MessageKind;
-  seq: number;
-}
-
-const SERVICE = 'telemetry.sidecar.v1.TelemetrySidecar';
 
 export function zeroCounts(): StreamCounts {
   return {
@@ -51,103 +42,74 @@ export class LoadStream {
   readonly counts: StreamCounts = zeroCounts();
   /** The first StreamError or stream failure, for the report. */
   firstError: string | undefined;
-  private readonly call: ClientDuplexStream<Buffer, SessionResponse__Output>;
-  private readonly pending: Pending[] = [];
-  private seq = 0;
-  private blocked = false;
+  private readonly session: SessionClient;
   private failed: Error | undefined;
-  private wake: (() => void)[] = [];
-  private readonly ended: Promise<void>;
+  /** Settles when every request sent so far is answered (or the stream failed). */
+  private last: Promise<unknown> = Promise.resolve();
 
   constructor(
     client: Client,
-    metadata: Metadata,
+    token: string | undefined,
     private readonly latency: LatencyRecorder,
     private readonly statsPerMessage: number,
+    maxInFlight: number,
   ) {
-    const method = (loadPackageDefinition()[SERVICE] as ServiceDefinition).Session!;
-    this.call = client.makeBidiStreamRequest(
-      method.path,
-      (body: Buffer) => body,
-      method.responseDeserialize as (bytes: Buffer) => SessionResponse__Output,
-      metadata,
-    );
-    this.call.on('data', (r: SessionResponse__Output) => this.onResponse(r));
-    this.call.on('drain', () => {
-      this.blocked = false;
-      this.notify();
-    });
-    this.ended = new Promise((resolve) => {
-      this.call.on('end', () => {
-        if (this.pending.length > 0)
-          this.fail(new Error(`stream ended with ${this.pending.length} requests unanswered`));
-        resolve();
-      });
-      this.call.on('error', (err: Error) => {
-        this.fail(err);
-        resolve();
-      });
-    });
+    this.session = new SessionClient(client, { maxInFlight, ...(token !== undefined && { token }) });
   }
 
   get inFlight(): number {
-    return this.pending.length;
+    return this.session.inFlight;
   }
 
-  /** Room for one more message under `maxInFlight`, and the transport is not pushing back. */
-  canSend(maxInFlight: number): boolean {
-    return !this.blocked && this.pending.length < maxInFlight;
+  /** A message sent now is written at once. */
+  get canSend(): boolean {
+    return this.session.hasRoom;
+  }
+
+  /** Resolves when a message sent now is written at once; rejects if the stream failed. */
+  room(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    return this.session.ready();
   }
 
   send(body: Buffer, kind: MessageKind): void {
     if (this.failed) throw this.failed;
-    const seq = ++this.seq;
-    this.pending.push({ sentAt: performance.now(), kind, seq });
+    const sentAt = performance.now();
     this.counts.messagesSent++;
     if (kind === 'stats') this.counts.statsSent += this.statsPerMessage;
-    if (!this.call.write(withSeq(seq, body))) this.blocked = true;
+    this.last = this.session.sendEncoded(body).then(
+      (r) => this.onResponse(r, kind, sentAt),
+      (err: Error) => this.fail(err),
+    );
   }
 
-  /** Resolves on the next ack or drain (or at once if the stream failed); rejects if it failed. */
-  async room(): Promise<void> {
-    if (this.failed) throw this.failed;
-    await new Promise<void>((resolve) => this.wake.push(resolve));
-    if (this.failed) throw this.failed;
-  }
-
-  /** Sends and waits until at most `maxInFlight` are unacknowledged. */
-  async sendPaced(body: Buffer, kind: MessageKind, maxInFlight: number): Promise<void> {
-    while (!this.canSend(maxInFlight)) await this.room();
+  /** Sends once a message can be written at once. */
+  async sendPaced(body: Buffer, kind: MessageKind): Promise<void> {
+    await this.room();
     this.send(body, kind);
   }
 
-  /** Resolves once every message sent has been answered. */
+  /** Resolves once every message sent has been answered; rejects if the stream failed. */
   async settled(): Promise<void> {
-    while (this.pending.length > 0) await this.room();
+    await this.last;
+    if (this.failed) throw this.failed;
   }
 
   async end(): Promise<void> {
-    await this.settled().catch(() => undefined);
-    this.call.end();
-    await this.ended;
+    await this.last;
+    await this.session.end().catch((err: Error) => this.fail(err));
     if (this.failed) throw this.failed;
   }
 
   cancel(): void {
-    this.call.cancel();
+    this.session.cancel();
   }
 
-  private onResponse(r: SessionResponse__Output): void {
-    const now = performance.now();
-    const sent = this.pending.shift();
-    if (!sent || r.seq.toNumber() !== sent.seq) {
-      this.fail(new Error(`response out of order: got seq ${r.seq.toString()}, expected ${sent?.seq ?? 'none'}`));
-      return;
-    }
+  private onResponse(r: SessionResponse__Output, kind: MessageKind, sentAt: number): void {
     const c = this.counts;
     if (r.error) {
       c.streamErrors++;
-      this.firstError ??= `${sent.kind}: ${r.error.message} (code ${r.error.code})`;
+      this.firstError ??= `${kind}: ${r.error.message} (code ${r.error.code})`;
     } else if (r.stats) {
       c.statsAcked += this.statsPerMessage;
       c.accepted += r.stats.accepted;
@@ -155,20 +117,14 @@ export class LoadStream {
       c.noWorker += r.stats.noWorker;
     } else if (r.activate) c.activations++;
     else if (r.release) c.releases++;
-    if (sent.kind === 'stats') this.latency.record(now, now - sent.sentAt);
-    this.notify();
+    if (kind === 'stats') {
+      const now = performance.now();
+      this.latency.record(now, now - sentAt);
+    }
   }
 
   private fail(err: Error): void {
     this.failed ??= err;
     this.firstError ??= err.message;
-    this.notify();
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    if (wake.length === 0) return;
-    this.wake = [];
-    for (const w of wake) w();
   }
 }

@@ -21,17 +21,16 @@ import {
   readTokenFile,
   renderHelp,
   SettingError,
-  target,
   type Setting,
 } from '../settings/index.js';
 import { loadPackageDefinition } from '../wire/protos.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { buildPlan, type PlanOptions, type StreamPlan } from './loadgen-plan.js';
 import { LoadStream, zeroCounts, type StreamCounts } from './loadgen-stream.js';
-import { TOKEN_FILE_OPTION } from './token-file.js';
+import { TARGET_OPTION, TOKEN_FILE_OPTION } from './client-options.js';
 
 const OPTIONS = {
-  target: { flag: 'target', default: '127.0.0.1:50151', parse: target, help: 'sidecar gRPC address' },
+  target: TARGET_OPTION,
   participants: {
     flag: 'participants',
     default: '1000',
@@ -140,12 +139,12 @@ export class Loadgen {
   private readonly statsCursor: number[];
   private readonly churnCursor: number[];
 
-  constructor(private readonly options: LoadgenOptions) {
+  constructor(options: LoadgenOptions) {
     this.plans = buildPlan({ ...options, runId: randomUUID().slice(0, 8), nowMs: Date.now() });
     if (options.token) this.metadata.set('authorization', `Bearer ${options.token}`);
     this.client = new Client(options.target, credentials.createInsecure());
     this.streams = this.plans.map(
-      () => new LoadStream(this.client, this.metadata, this.latency, options.statsPerMessage),
+      () => new LoadStream(this.client, options.token, this.latency, options.statsPerMessage, options.inFlight),
     );
     this.statsCursor = this.plans.map(() => 0);
     this.churnCursor = this.plans.map(() => 0);
@@ -166,7 +165,7 @@ export class Loadgen {
 
   async activateAll(): Promise<void> {
     await this.each(async (stream, plan) => {
-      for (const p of plan.participants) await stream.sendPaced(p.activate, 'activate', this.options.inFlight);
+      for (const p of plan.participants) await stream.sendPaced(p.activate, 'activate');
       await stream.settled();
     });
   }
@@ -183,8 +182,8 @@ export class Loadgen {
       const share = Math.ceil(n / this.plans.length);
       for (let i = 0; i < share; i++) {
         const p = plan.participants[this.churnCursor[index]!++ % plan.participants.length]!;
-        await stream.sendPaced(p.release, 'release', this.options.inFlight);
-        await stream.sendPaced(p.activate, 'activate', this.options.inFlight);
+        await stream.sendPaced(p.release, 'release');
+        await stream.sendPaced(p.activate, 'activate');
       }
       await stream.settled();
     });
@@ -236,7 +235,7 @@ export class Loadgen {
 
   async releaseAll(): Promise<void> {
     await this.each(async (stream, plan) => {
-      for (const p of plan.participants) await stream.sendPaced(p.release, 'release', this.options.inFlight);
+      for (const p of plan.participants) await stream.sendPaced(p.release, 'release');
       await stream.settled();
     });
   }
@@ -269,7 +268,6 @@ export class Loadgen {
   /** One stream's share of a phase; returns how many participants it churned. */
   private async ingestOn(stream: LoadStream, index: number, phase: IngestPhase): Promise<number> {
     const plan = this.plans[index]!;
-    const maxInFlight = this.options.inFlight;
     const started = performance.now();
     const endAt = phase.durationMs === undefined ? Infinity : started + phase.durationMs;
     const limit = phase.messages ?? Infinity;
@@ -283,8 +281,8 @@ export class Loadgen {
       if (churnRate > 0 && churned < Math.floor(((now - started) / 1000) * churnRate)) {
         // a participant leaves (its worker closes) and joins again (a new worker replaces it)
         const p = plan.participants[this.churnCursor[index]!++ % plan.participants.length]!;
-        await stream.sendPaced(p.release, 'release', maxInFlight);
-        await stream.sendPaced(p.activate, 'activate', maxInFlight);
+        await stream.sendPaced(p.release, 'release');
+        await stream.sendPaced(p.activate, 'activate');
         churned++;
         continue;
       }
@@ -295,7 +293,7 @@ export class Loadgen {
           continue;
         }
       }
-      if (!stream.canSend(maxInFlight)) {
+      if (!stream.canSend) {
         await stream.room();
         continue;
       }

@@ -4,10 +4,8 @@
  * directions, flushes (waiting for delivery), releases everyone and ends.
  */
 import { StreamType } from '../core/analytics.js';
-import type { SessionRequest } from '../generated/telemetry/sidecar/v1/SessionRequest.js';
-import type { SessionResponse__Output } from '../generated/telemetry/sidecar/v1/SessionResponse.js';
 import type { TrackStat } from '../generated/telemetry/sidecar/v1/TrackStat.js';
-import { createSidecarClient } from '../client/sidecar-client.js';
+import { SessionClient, type SessionRequestBody } from '../client/session-client.js';
 import {
   formatAddress,
   helpRows,
@@ -15,15 +13,14 @@ import {
   positiveInt,
   readTokenFile,
   renderHelp,
-  target,
   text,
   type Setting,
 } from '../settings/index.js';
 import { sampleStat, type SampleTrack } from './sample-stats.js';
-import { TOKEN_FILE_OPTION } from './token-file.js';
+import { TARGET_OPTION, TOKEN_FILE_OPTION } from './client-options.js';
 
 const OPTIONS = {
-  target: { flag: 'target', default: '127.0.0.1:50151', parse: target, help: 'sidecar gRPC address' },
+  target: TARGET_OPTION,
   participants: { flag: 'participants', default: '3', parse: positiveInt, help: 'participants to simulate' },
   tracks: {
     flag: 'tracks',
@@ -46,39 +43,17 @@ export async function runSimulate(argv: string[], log: (line: string) => void = 
   const room = values.room!;
   const token = values.tokenFile === undefined ? undefined : readTokenFile(names.tokenFile, values.tokenFile);
 
-  const client = createSidecarClient(formatAddress(values.target!), token ? { token } : {});
-  const call = client.Session();
-  let seq = 0;
-  const waiting = new Map<number, { answer: (r: SessionResponse__Output) => void; fail: (err: Error) => void }>();
-  call.on('data', (r: SessionResponse__Output) => {
-    waiting.get(Number(r.seq))?.answer(r);
-    waiting.delete(Number(r.seq));
-  });
-  let failure: Error | undefined;
-  const closed = new Promise<void>((resolve) => {
-    call.on('end', resolve);
-    // a stream that fails (sidecar unreachable, stopped) fails every request still waiting
-    call.on('error', (err: Error) => {
-      failure = err;
-      for (const w of waiting.values()) w.fail(err);
-      waiting.clear();
-      resolve();
-    });
-  });
-  const send = (req: Omit<SessionRequest, 'seq'>) =>
-    new Promise<SessionResponse__Output>((resolve, reject) => {
-      if (failure) return reject(failure);
-      const n = ++seq;
-      waiting.set(n, {
-        answer: (r) => (r.error ? reject(new Error(`sidecar: ${r.error.message} (code ${r.error.code})`)) : resolve(r)),
-        fail: reject,
-      });
-      call.write({ ...req, seq: n });
-    });
+  const session = SessionClient.open(formatAddress(values.target!), token ? { token } : {});
+  // a refused request stops the example: each of its requests is valid
+  const send = async (req: SessionRequestBody) => {
+    const r = await session.send(req);
+    if (r.error) throw new Error(`sidecar: ${r.error.message} (code ${r.error.code})`);
+    return r;
+  };
 
   const roomId = `RM_${room}`;
   try {
-    await send({ hello: { clientId: `simulate-${process.pid}` } });
+    await session.hello(`simulate-${process.pid}`);
     const people = Array.from({ length: participants }, (_, p) => ({
       participantId: `PA_${p}`,
       tracks: Array.from({ length: tracks }, (_, t): SampleTrack => ({ trackId: `TR_${p}_${t}`, video: t % 2 === 1 })),
@@ -122,10 +97,8 @@ export async function runSimulate(argv: string[], log: (line: string) => void = 
     for (const person of people) {
       await send({ release: { roomId, participantId: person.participantId, guardId: `join-${person.participantId}` } });
     }
-    call.end();
-    await closed;
-    if (failure) throw failure;
+    await session.end();
   } finally {
-    client.close();
+    session.close();
   }
 }

@@ -1,4 +1,4 @@
-/** A typed grpc-js client for the sidecar: used by the example SFU client, the load generator and the tests. */
+/** A typed grpc-js client for the sidecar's unary RPCs (the Session stream: session-client.ts). */
 import {
   credentials,
   InterceptingCall,

@@ -14,13 +14,6 @@ export function isGoZero(seconds: number, nanos: number): boolean {
   return seconds === GO_ZERO_SECONDS && nanos === 0;
 }
 
-/** timestamppb.AsTime then timestamppb.New: nil is the epoch, out-of-range nanos carry into seconds. */
-export function asTime(ts: Timestamp | null | undefined): Timestamp {
-  if (!ts) return { seconds: 0, nanos: 0 };
-  const carry = nanosCarry(ts.nanos);
-  return { seconds: ts.seconds + carry, nanos: ts.nanos - carry * NANOS_PER_SECOND };
-}
-
 /** Whole seconds that time.Unix moves out of nanos outside [0, 1e9). */
 export function nanosCarry(nanos: number): number {
   return Math.floor(nanos / NANOS_PER_SECOND);

@@ -84,12 +84,8 @@ type Parsed = { help: true } | { help: false; config: Omit<WebhookConfig, 'defau
 /** Which flag or env var supplied each option of a loaded config, for startup errors. */
 const NAMES = new WeakMap<object, Record<keyof typeof OPTIONS, string>>();
 
-/** Reads flags and env; `help: true` when --help was given. */
-export function parseWebhookArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
-  return parse(argv, env).parsed;
-}
-
-function parse(
+/** Reads flags and env (`help: true` when --help was given), and which of them set each option. */
+export function parseWebhookArgs(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): { parsed: Parsed; names: Record<keyof typeof OPTIONS, string> } {
@@ -150,7 +146,7 @@ export async function loadWebhookConfig(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ help: true } | { help: false; config: WebhookConfig }> {
-  const { parsed, names } = parse(argv, env);
+  const { parsed, names } = parseWebhookArgs(argv, env);
   if (parsed.help) return parsed;
   const defaults = await loadSidecarDefaults(parsed.config.defaultsFile);
   const config = Object.freeze({ ...parsed.config, defaults });

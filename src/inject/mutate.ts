@@ -4,7 +4,7 @@
  * than an exception (the SFU must start whatever telemetry thinks of its pod);
  * only a bug of ours throws, and review.ts admits the pod unchanged then too.
  */
-import { resolveSettings, wantsInjection } from './annotations.js';
+import { OVERRIDE_ANNOTATIONS, resolveSettings, wantsInjection } from './annotations.js';
 import { buildPodPatch, PatchConflict } from './patch.js';
 import type { JsonPatchOp } from './patch.js';
 import { PodShapeError, readMeta, readPod } from './pod.js';
@@ -42,7 +42,7 @@ export function mutatePod(obj: unknown, defaults: SidecarSettings): Mutation {
   try {
     const { settings, unknown } = resolveSettings(defaults, pod.annotations);
     const ops = buildPodPatch(pod, settings);
-    const warnings = unknown.map((a) => `telemetry-sidecar: unknown annotation ${a} ignored`);
+    const warnings = unknown.map(unknownAnnotation);
     return { result: 'injected', reason: 'injected', pod: name, mode: settings.mode, ops, warnings };
   } catch (err) {
     if (err instanceof SettingError) {
@@ -51,4 +51,10 @@ export function mutatePod(obj: unknown, defaults: SidecarSettings): Mutation {
     if (err instanceof PatchConflict) return { result: 'failed', reason: err.reason, pod: name, detail: err.message };
     throw err;
   }
+}
+
+/** The warning for an annotation we do not know, naming the one a typo (case, `_` for `-`) most likely meant. */
+function unknownAnnotation(annotation: string): string {
+  const guess = OVERRIDE_ANNOTATIONS.find((known) => known === annotation.toLowerCase().replaceAll('_', '-'));
+  return `telemetry-sidecar: unknown annotation ${annotation} ignored${guess ? ` (did you mean ${guess}?)` : ''}`;
 }

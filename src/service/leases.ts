@@ -1,5 +1,5 @@
 /**
- * Guard leases (SPEC §5): guards activated through a Session stream belong to
+ * Guard leases (docs/api.md, Hello and leases): guards activated through a Session stream belong to
  * the stream's client id. When the client's last stream ends, its guards are
  * released after the grace period unless a stream says Hello with the same
  * client id first, which adopts them.

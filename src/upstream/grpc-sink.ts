@@ -23,9 +23,9 @@ import { SinkError, type Batch, type Sink } from './sink.js';
 import { TokenFile } from '../settings/index.js';
 
 /**
- * Transient by SPEC §6: retried with backoff. Everything else drops the batch.
- * CANCELLED is retried too (beyond SPEC's list): we never cancel our own
- * calls, so it means the upstream or the connection went away mid-call.
+ * Transient (docs/delivery.md): retried with backoff. Everything else drops the batch.
+ * CANCELLED is among them: we never cancel our own calls, so it means the
+ * upstream or the connection went away mid-call.
  */
 const RETRYABLE = new Set<status>([
   status.CANCELLED,

@@ -1,19 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoadgen } from '../../src/cli/loadgen.js';
-import { withSeq } from '../../src/cli/loadgen-plan.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
-import { Scrape } from '../observe/scrape.js';
+import { scrape } from '../helpers/scrape.js';
 
 let t: TestSidecar | undefined;
 afterEach(async () => {
   await t?.close();
   t = undefined;
 });
-
-async function scrape(port: number): Promise<Scrape> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-  return new Scrape(await res.text());
-}
 
 describe('loadgen', () => {
   it('reports exactly the stats the sidecar accepted', async () => {
@@ -100,11 +94,5 @@ describe('loadgen', () => {
     await expect(runLoadgen(['--token-file', '/nonexistent/token'], () => undefined)).rejects.toThrow(
       '--token-file: cannot read /nonexistent/token',
     );
-  });
-
-  it('puts seq in front of a pre-encoded request as a varint', () => {
-    expect([...withSeq(1, Buffer.from([0x2a, 0x00]))]).toEqual([0x08, 0x01, 0x2a, 0x00]);
-    expect([...withSeq(300, Buffer.alloc(0))]).toEqual([0x08, 0xac, 0x02]);
-    expect([...withSeq(2 ** 35, Buffer.alloc(0))]).toEqual([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
   });
 });

@@ -1,8 +1,27 @@
 /** Runs the built sidecar (dist/, as `npm start` does) as a real child process. */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
 
 export const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url));
+
+/**
+ * A child outlives nothing it was started for: it is killed when the test that started it ends
+ * (passed, failed or timed out), or when this test worker exits if it was started in a hook.
+ */
+export function reaped<C extends ChildProcess>(child: C): C {
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  try {
+    onTestFinished(kill);
+  } catch {
+    // started in a beforeAll/beforeEach hook: its afterAll stops it; this is the fallback
+    process.once('exit', kill);
+    child.once('exit', () => process.off('exit', kill));
+  }
+  return child;
+}
 
 export interface RunningSidecar {
   child: ChildProcessWithoutNullStreams;
@@ -22,10 +41,12 @@ export function spawnSidecar(
   launcher: string[] = [],
 ): Promise<RunningSidecar> {
   const [command = process.execPath, ...prefix] = [...launcher, ...(launcher.length > 0 ? [process.execPath] : [])];
-  const child = spawn(command, [...prefix, main, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', SIDECAR_NODE_ID: 'proc-node', ...env },
-  });
+  const child = reaped(
+    spawn(command, [...prefix, main, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', SIDECAR_NODE_ID: 'proc-node', ...env },
+    }),
+  );
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
@@ -50,7 +71,7 @@ export function runCli(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+  const child = reaped(spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -68,7 +89,9 @@ export interface WatchedProcess {
 
 /** Starts `node dist/src/main.js ...args` with exactly `env` (plus PATH) and watches its output. */
 export function spawnMain(args: string[], env: Record<string, string>, cwd?: string): WatchedProcess {
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
+  const child = reaped(
+    spawn(process.execPath, [MAIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } }),
+  );
   let out = '';
   const waiters: { pattern: RegExp; resolve: (l: string) => void }[] = [];
   const check = () => {

@@ -23,7 +23,7 @@ function file(text: string): string {
 }
 
 function config(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const parsed = parseWebhookArgs(argv, env);
+  const { parsed } = parseWebhookArgs(argv, env);
   if (parsed.help) throw new Error('unexpected --help');
   return parsed.config;
 }

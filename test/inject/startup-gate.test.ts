@@ -15,9 +15,9 @@ import { DATA_MOUNT_PATH } from '../../src/inject/settings.js';
 import { makePki } from '../helpers/pki.js';
 import type { TestPki } from '../helpers/pki.js';
 import { spawnMain } from '../helpers/process.js';
-import { livekitPod } from './helpers/pods.js';
-import { applyReviewPatch, podReview, startTestWebhook } from './helpers/webhook.js';
-import type { ContainerJson, PodJson, TestWebhook } from './helpers/webhook.js';
+import { livekitPod } from '../helpers/pods.js';
+import { applyReviewPatch, podReview, startTestWebhook } from '../helpers/webhook.js';
+import type { ContainerJson, PodJson, TestWebhook } from '../helpers/webhook.js';
 
 let pki: TestPki;
 let hook: TestWebhook;

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REVIEWS_METRIC } from '../../src/inject/metrics.js';
 import { BUILTIN_DEFAULTS } from '../../src/inject/settings.js';
 import { makePki } from '../helpers/pki.js';
-import { Scrape } from '../observe/scrape.js';
+import { Scrape } from '../helpers/scrape.js';
 import type { TestPki } from '../helpers/pki.js';
-import { livekitPod, plainPod } from './helpers/pods.js';
-import { applyReviewPatch, envOf, podReview, startTestWebhook } from './helpers/webhook.js';
-import type { ContainerJson, PodJson, TestWebhook } from './helpers/webhook.js';
+import { livekitPod, plainPod } from '../helpers/pods.js';
+import { applyReviewPatch, envOf, podReview, startTestWebhook } from '../helpers/webhook.js';
+import type { ContainerJson, PodJson, TestWebhook } from '../helpers/webhook.js';
 
 /** What Prometheus 2.x/3.x sends. */
 const PROMETHEUS_ACCEPT =
@@ -51,7 +51,6 @@ describe('injection', () => {
   it('injects a native sidecar into a pod annotated telemetry-sidecar/inject: "true"', async () => {
     const pod = plainPod({ annotations: { 'telemetry-sidecar/inject': 'true' } });
     const { patched } = await admit(pod);
-    expect(patched).not.toBeNull();
     const c = sidecarIn(patched?.spec.initContainers);
     expect(patched?.spec.containers.map((x) => x.name)).toEqual(['sfu']);
     expect(c.restartPolicy).toBe('Always');
@@ -210,7 +209,7 @@ describe('the data volume', () => {
         livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/upstream': 'grpc://a:1' }),
         h,
       );
-      expect(grpc.patched).not.toBeNull();
+      expect(sidecarIn(grpc.patched?.spec.initContainers).restartPolicy).toBe('Always');
     } finally {
       await h.close();
     }
@@ -224,7 +223,7 @@ describe('the data volume', () => {
     });
     try {
       // 256Mi: a 32 MiB queue, 512 + 32 + 16 MiB fit in 768 MiB
-      expect((await admit(livekitPod(), h)).patched).not.toBeNull();
+      expect(sidecarIn((await admit(livekitPod(), h)).patched?.spec.initContainers).restartPolicy).toBe('Always');
       // 2Gi: a 256 MiB queue, 512 + 256 + 16 MiB do not
       const big = await admit(
         livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/memory-limit': '2Gi' }),
@@ -241,7 +240,7 @@ describe('the data volume', () => {
 describe('idempotence', () => {
   it('does not patch a pod it already injected (sidecar in initContainers)', async () => {
     const first = await admit(livekitPod());
-    expect(first.patched).not.toBeNull();
+    expect(sidecarIn(first.patched?.spec.initContainers).restartPolicy).toBe('Always');
     const before = await hook.metrics.count('skipped', 'already_injected');
     const second = await admit(first.patched as PodJson);
     expect(second.patched).toBeNull();
@@ -377,10 +376,17 @@ describe('override annotations', () => {
   });
 
   it('injects anyway but warns about an unknown telemetry-sidecar/ annotation', async () => {
-    const pod = livekitPod({ 'telemetry-sidecar/inject': 'true', 'telemetry-sidecar/http_port': '9999' });
+    const pod = livekitPod({
+      'telemetry-sidecar/inject': 'true',
+      'telemetry-sidecar/HTTP_port': '9999',
+      'telemetry-sidecar/colour': 'blue',
+    });
     const { patched, warnings } = await admit(pod);
     expect(envOf(sidecarIn(patched?.spec.initContainers)).SIDECAR_HTTP_ADDR).toBe('[$(POD_IP)]:9464');
-    expect(warnings).toEqual(['telemetry-sidecar: unknown annotation telemetry-sidecar/http_port ignored']);
+    expect(warnings).toEqual([
+      'telemetry-sidecar: unknown annotation telemetry-sidecar/HTTP_port ignored (did you mean telemetry-sidecar/http-port?)',
+      'telemetry-sidecar: unknown annotation telemetry-sidecar/colour ignored',
+    ]);
   });
 });
 
@@ -464,7 +470,7 @@ describe('malformed reviews', () => {
     expect((await hook.send('GET', '/mutate')).status).toBe(405);
     expect((await hook.send('GET', '/nope')).status).toBe(404);
     expect((await hook.send('GET', '/healthz')).status).toBe(200);
-    expect((await admit(livekitPod())).patched).not.toBeNull();
+    expect(sidecarIn((await admit(livekitPod())).patched?.spec.initContainers).restartPolicy).toBe('Always');
   });
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SidecarMetrics } from '../../src/observe/metrics.js';
-import { Scrape } from './scrape.js';
+import { Scrape } from '../helpers/scrape.js';
 
 interface Panel {
   type: string;

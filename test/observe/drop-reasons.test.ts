@@ -14,7 +14,7 @@ import type { Batch, Sink } from '../../src/upstream/sink.js';
 import { unary } from '../helpers/rpc.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample, stream } from '../helpers/stats.js';
-import { Scrape } from './scrape.js';
+import { Scrape } from '../helpers/scrape.js';
 
 const LISTED = Object.keys(DROP_REASONS);
 const DROPPED = 'telemetry_sidecar_stats_dropped_total';

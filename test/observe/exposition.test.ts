@@ -8,7 +8,7 @@ import { StreamType } from '../../src/core/analytics.js';
 import { Expositor } from '../../src/observe/exposition.js';
 import { SidecarMetrics } from '../../src/observe/metrics.js';
 import { sample, stream } from '../helpers/stats.js';
-import { Scrape } from './scrape.js';
+import { Scrape } from '../helpers/scrape.js';
 
 const OPENMETRICS = 'application/openmetrics-text; version=1.0.0';
 

@@ -9,7 +9,7 @@ import { startHttpServer, type HttpServer, type HttpServerOptions } from '../../
 import { createLogger } from '../../src/observe/log.js';
 import { SidecarMetrics } from '../../src/observe/metrics.js';
 import { TokenFile } from '../../src/settings/index.js';
-import { httpGet, Scrape } from './scrape.js';
+import { httpGet, Scrape } from '../helpers/scrape.js';
 
 let servers: HttpServer[] = [];
 
@@ -203,7 +203,7 @@ describe('lifecycle', () => {
     await httpGet(server.port, '/healthz'); // leaves a keep-alive connection open
     await server.close();
     await server.close();
-    await expect(httpGet(server.port, '/healthz')).rejects.toThrow();
+    await expect(httpGet(server.port, '/healthz')).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
   });
 
   it('rejects when the port is taken', async () => {

@@ -4,10 +4,10 @@ import { StreamType, type AnalyticsStream } from '../../src/core/analytics.js';
 import { WorkerRegistry, type TrackStatInput } from '../../src/core/registry.js';
 import { startHttpServer, type HttpServer } from '../../src/observe/http.js';
 import { normaliseCountry, prefersOpenMetrics, SidecarMetrics } from '../../src/observe/metrics.js';
-import { SessionDriver } from '../helpers/rpc.js';
+import { SessionClient } from '../../src/client/session-client.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample, stream } from '../helpers/stats.js';
-import { httpGet, Scrape, scrape } from './scrape.js';
+import { httpGet, Scrape, scrape } from '../helpers/scrape.js';
 
 /** What Prometheus 2.x/3.x sends. */
 const PROMETHEUS_ACCEPT =
@@ -41,7 +41,7 @@ function trackStat(participantId: string, kind: StreamType, streams: AnalyticsSt
   return { roomId: 'RM_1', participantId, trackId: 'TR_1', kind, stat: sample({ streams }) };
 }
 
-describe('SPEC §8 metrics', () => {
+describe('the metrics of docs/metrics.md', () => {
   it('exposes every metric with its exact name and type', async () => {
     const s = await scrape(server.port);
     expect(Object.fromEntries([...s.types].filter(([name]) => name.startsWith('telemetry_sidecar_')))).toEqual({
@@ -228,12 +228,12 @@ describe('leases_expired_total through a real Session', () => {
 
   it('counts the guards a vanished client held, not the client', async () => {
     t = await startTestSidecar({ SIDECAR_LEASE_GRACE: '0ms' });
-    const s = new SessionDriver(t.client);
+    const s = new SessionClient(t.client);
     await s.send({ hello: { clientId: 'sfu-1' } });
     await s.send({ activate: { roomId: 'R', participantId: 'P1', guardId: 'join' } });
     await s.send({ activate: { roomId: 'R', participantId: 'P1', guardId: 'publish' } });
     await s.send({ activate: { roomId: 'R', participantId: 'P2', guardId: 'join' } });
-    s.call.cancel();
+    s.cancel();
     await expect(s.ended).rejects.toMatchObject({ code: status.CANCELLED });
     const expired = async () => (await scrape(t!.sidecar.httpPort)).value('telemetry_sidecar_leases_expired_total');
     await vi.waitFor(async () => expect(await expired()).toBeGreaterThan(0));

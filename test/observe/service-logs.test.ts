@@ -6,7 +6,8 @@
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamType } from '../../src/core/analytics.js';
-import { SessionDriver, unary } from '../helpers/rpc.js';
+import { unary } from '../helpers/rpc.js';
+import { SessionClient } from '../../src/client/session-client.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample, stream } from '../helpers/stats.js';
 
@@ -67,11 +68,11 @@ describe('service log lines', () => {
 
   it("logs a lease expiry naming the vanished client and its guards, then the worker's close", async () => {
     t = await startTestSidecar({ SIDECAR_LEASE_GRACE: '1ms' });
-    const s = new SessionDriver(t.client);
+    const s = new SessionClient(t.client);
     await s.send({ hello: { clientId: 'sfu-logs' } });
     await s.send({ activate: { ...who, guardId: 'g0' } });
     await s.send({ activate: { ...who, guardId: 'g1' } });
-    s.call.cancel();
+    s.cancel();
     await expect(s.ended).rejects.toMatchObject({ code: status.CANCELLED });
     expect(await t.logLine('lease expired: released the guards of a vanished client')).toMatchObject({
       level: 30,

@@ -2,10 +2,11 @@ import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamType, type AnalyticsStat } from '../../src/core/analytics.js';
 import type { Batch, Sink } from '../../src/upstream/sink.js';
-import { SessionDriver, unary } from '../helpers/rpc.js';
+import { unary } from '../helpers/rpc.js';
+import { SessionClient } from '../../src/client/session-client.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample, stream } from '../helpers/stats.js';
-import { httpGet, scrape } from './scrape.js';
+import { httpGet, scrape } from '../helpers/scrape.js';
 
 let t: TestSidecar | undefined;
 afterEach(async () => {
@@ -82,11 +83,11 @@ describe('metrics of a running sidecar', () => {
     expect(m.value('telemetry_sidecar_workers', { state: 'closing' })).toBe(0);
     expect(m.histogram('telemetry_sidecar_flush_duration_seconds').count).toBe(2);
 
-    const s = new SessionDriver(c);
+    const s = new SessionClient(c);
     await s.send({ hello: { clientId: 'sfu' } });
     await s.send({ activate: { roomId: 'R', participantId: 'P3', guardId: 'x' } });
     expect((await scrape(port)).value('telemetry_sidecar_sessions')).toBe(1);
-    s.call.cancel();
+    s.cancel();
     await expect(s.ended).rejects.toMatchObject({ code: status.CANCELLED });
     await vi.waitFor(async () => expect((await scrape(port)).value('telemetry_sidecar_leases_expired_total')).toBe(1));
     m = await scrape(port);

@@ -63,6 +63,15 @@ describe('the sidecar process', () => {
     expect(sidecar.output()).toContain('"telemetry-sidecar stopped"');
   });
 
+  it('shuts down cleanly on a SIGTERM sent the moment it logs that it is serving', async () => {
+    const out = join(dir, 'at-once.ndjson');
+    const sidecar = await spawnSidecar(dir, { SIDECAR_UPSTREAM: `file:${out}` });
+    sidecar.child.kill('SIGTERM');
+    expect(await sidecar.exited).toBe(0);
+    expect(sidecar.child.signalCode).toBeNull();
+    expect(sidecar.output()).toContain('"telemetry-sidecar stopped"');
+  });
+
   it('stops at startup with one line naming a bad setting, exit code 2', async () => {
     const bad = await runCli([], { SIDECAR_CLOSE_WAIT: 'soon' });
     expect(bad.code).toBe(2);

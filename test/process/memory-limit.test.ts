@@ -25,7 +25,7 @@ import { Loadgen } from '../../src/cli/loadgen.js';
 import { deriveMemoryLimits } from '../../src/memory-limits.js';
 import { loadPackageDefinition } from '../../src/wire/protos.js';
 import { spawnSidecar, type RunningSidecar } from '../helpers/process.js';
-import { scrape, type Scrape } from '../observe/scrape.js';
+import { scrape, type Scrape } from '../helpers/scrape.js';
 
 const MiB = 2 ** 20;
 /** Small enough that the queue alone could pass it within seconds at this load. */

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSidecarClient } from '../../src/client/sidecar-client.js';
 import { StreamType } from '../../src/core/analytics.js';
 import { DevUpstream } from '../../src/dev/upstream-server.js';
-import { scrape } from '../observe/scrape.js';
+import { scrape } from '../helpers/scrape.js';
 import { MAIN, spawnSidecar, type RunningSidecar } from '../helpers/process.js';
 import { mountTmpfs } from '../helpers/tmpfs.js';
 import { unary } from '../helpers/rpc.js';

@@ -14,7 +14,8 @@ import { credentials, loadPackageDefinition as toGrpcObject, Metadata, status, t
 import { loadSync } from '@grpc/proto-loader';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSidecarClient } from '../../src/client/sidecar-client.js';
-import { SessionDriver, unary } from '../helpers/rpc.js';
+import { unary } from '../helpers/rpc.js';
+import { SessionClient } from '../../src/client/session-client.js';
 import { amplifyingStats, encodeRequest, RawClient } from '../helpers/raw-rpc.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 
@@ -93,7 +94,7 @@ describe('authentication', () => {
     for (const client of [createSidecarClient(t.target), createSidecarClient(t.target, { token: 'wrong' })]) {
       closers.push(() => client.close());
       expect(await code(unary(client, client.ListWorkers, {}))).toBe(status.UNAUTHENTICATED);
-      const s = new SessionDriver(client);
+      const s = new SessionClient(client);
       await expect(s.ended).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
     }
   });
@@ -181,7 +182,7 @@ describe('authentication', () => {
     expect(await code(first.unary('ListWorkers', listWorkers))).toBe(status.UNAUTHENTICATED);
     const client = createSidecarClient(t.target, { token: 'second' });
     closers.push(() => client.close());
-    const s = new SessionDriver(client);
+    const s = new SessionClient(client);
     expect((await s.send({ hello: { clientId: 'sfu' } })).hello).toEqual({ adoptedGuards: 0 });
     await s.end();
   });

@@ -2,7 +2,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_GUARDS_PER_WORKER } from '../../src/core/registry.js';
-import { scrape } from '../observe/scrape.js';
+import { scrape } from '../helpers/scrape.js';
 import { unary } from '../helpers/rpc.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StreamType } from '../../src/core/analytics.js';
 import { TRANSPORT_MAX_MESSAGE_BYTES } from '../../src/service/server.js';
 import { REQUEST_LIMITS } from '../../src/wire/request-limits.js';
-import { scrape } from '../observe/scrape.js';
+import { scrape } from '../helpers/scrape.js';
 import { amplifyingStats, encodeRequest, RawClient, sessionStatsRequest } from '../helpers/raw-rpc.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample } from '../helpers/stats.js';

@@ -14,7 +14,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamType } from '../../src/core/analytics.js';
-import { SessionDriver, unary } from '../helpers/rpc.js';
+import { unary } from '../helpers/rpc.js';
+import { SessionClient } from '../../src/client/session-client.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { stream } from '../helpers/stats.js';
 import type { AnalyticsStream } from '../../src/core/analytics.js';
@@ -48,7 +49,7 @@ const counters = (s: Record<string, unknown>) => Object.fromEntries(COUNTERS.map
 async function createFixture() {
   t = await startTestSidecar();
   const sidecar = t;
-  const session = new SessionDriver(sidecar.client);
+  const session = new SessionClient(sidecar.client);
   let deliveredSoFar = 0;
   /** Stats of every flush that sent any (LiveKit's SendStats calls). */
   const sendStatsCalls: SentStat[][] = [];

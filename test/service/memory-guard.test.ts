@@ -8,8 +8,9 @@ import { StreamType } from '../../src/core/analytics.js';
 import { MemoryGuard, v8Collector, type MemoryReading } from '../../src/service/memory-guard.js';
 import { Delivery } from '../../src/upstream/delivery.js';
 import type { Batch, Sink } from '../../src/upstream/sink.js';
-import { scrape } from '../observe/scrape.js';
-import { SessionDriver, unary } from '../helpers/rpc.js';
+import { scrape } from '../helpers/scrape.js';
+import { unary } from '../helpers/rpc.js';
+import { SessionClient } from '../../src/client/session-client.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample } from '../helpers/stats.js';
 
@@ -293,7 +294,7 @@ describe('the memory guard in a running sidecar', () => {
     const err = (await unary(c, c.TrackStats, oneStat).catch((e: unknown) => e)) as ServiceError;
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.details).toContain('memory limit');
-    const session = new SessionDriver(c);
+    const session = new SessionClient(c);
     await session.send({ hello: { clientId: 'sfu' } });
     const refused = await session.send({ stats: oneStat });
     expect(refused.error?.code).toBe(status.UNAVAILABLE);

@@ -5,7 +5,8 @@ import { StreamType } from '../../src/core/analytics.js';
 import { coalesce } from '../../src/core/coalesce.js';
 import { loadPackageDefinition } from '../../src/wire/protos.js';
 import { toJsonLine } from '../../src/wire/to-livekit.js';
-import { unary, SessionDriver } from '../helpers/rpc.js';
+import { unary } from '../helpers/rpc.js';
+import { SessionClient } from '../../src/client/session-client.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { layer, sample, stream, ts, type Sample } from '../helpers/stats.js';
 
@@ -40,7 +41,7 @@ const trackStat = (participantId: string, trackId: string, kind: StreamType, sta
 describe('Session stream', () => {
   it('coalesces the stats of joined participants into one stat per track and direction', async () => {
     t = await startTestSidecar();
-    const s = new SessionDriver(t.client);
+    const s = new SessionClient(t.client);
     expect((await s.send({ hello: { clientId: 'sfu-a' } })).hello).toEqual({ adoptedGuards: 0 });
     await s.send(activate('PA_1'));
     await s.send(activate('PA_2'));
@@ -113,7 +114,7 @@ describe('Session stream', () => {
 
   it('answers every request once, with its seq, in order', async () => {
     t = await startTestSidecar();
-    const s = new SessionDriver(t.client);
+    const s = new SessionClient(t.client);
     const pending = [];
     for (let i = 0; i < 60; i++) {
       pending.push(
@@ -126,9 +127,9 @@ describe('Session stream', () => {
         ),
       );
     }
-    await Promise.all(pending);
-    expect(s.responses.map((r) => Number(r.seq))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
-    expect(s.responses.every((r) => !r.error)).toBe(true);
+    const responses = await Promise.all(pending);
+    expect(responses.map((r) => Number(r.seq))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(responses.every((r) => !r.error)).toBe(true);
     await s.end();
   });
 
@@ -138,17 +139,17 @@ describe('Session stream', () => {
     let clock = performance.now();
     const now = vi.spyOn(performance, 'now').mockImplementation(() => (clock += 10));
     try {
-      const s = new SessionDriver(t.client);
+      const s = new SessionClient(t.client, { maxInFlight: 200 });
       const pending = [];
       for (let i = 0; i < 200; i++) {
         pending.push(
           s.send(i % 2 === 0 ? activate(`P${i}`) : { stats: { stats: [trackStat(`P${i - 1}`, 'T', 0, sample())] } }),
         );
       }
-      await Promise.all(pending);
-      expect(s.responses.map((r) => Number(r.seq))).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
-      expect(s.responses.every((r) => !r.error)).toBe(true);
-      expect(s.responses.filter((r) => r.stats?.accepted === 1)).toHaveLength(100);
+      const responses = await Promise.all(pending);
+      expect(responses.map((r) => Number(r.seq))).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      expect(responses.every((r) => !r.error)).toBe(true);
+      expect(responses.filter((r) => r.stats?.accepted === 1)).toHaveLength(100);
       await s.end();
     } finally {
       now.mockRestore();
@@ -157,7 +158,7 @@ describe('Session stream', () => {
 
   it('counts stats for a participant without a worker as no_worker', async () => {
     t = await startTestSidecar();
-    const s = new SessionDriver(t.client);
+    const s = new SessionClient(t.client);
     await s.send(activate('PA_1'));
     const r = await s.send({
       stats: {
@@ -174,7 +175,7 @@ describe('Session stream', () => {
 
   it('still flushes stats that arrive after the participant left, before the reap', async () => {
     t = await startTestSidecar();
-    const s = new SessionDriver(t.client);
+    const s = new SessionClient(t.client);
     await s.send(activate('PA_1'));
     expect((await s.send(release('PA_1'))).release).toMatchObject({
       closed: true,
@@ -195,7 +196,7 @@ describe('Session stream', () => {
 
   it('sends nothing for a participant who left before any flush', async () => {
     t = await startTestSidecar();
-    const s = new SessionDriver(t.client);
+    const s = new SessionClient(t.client);
     await s.send(activate('PA_1'));
     await s.send(release('PA_1'));
     expect((await s.send({ flush: { waitDelivered: true } })).flush).toMatchObject({
@@ -208,7 +209,7 @@ describe('Session stream', () => {
 
   it('answers bad messages with a StreamError and keeps the stream open', async () => {
     t = await startTestSidecar();
-    const s = new SessionDriver(t.client);
+    const s = new SessionClient(t.client);
     const emptyRoom = await s.send({ activate: { roomId: '', participantId: 'P' } });
     expect(emptyRoom.error).toEqual({ code: status.INVALID_ARGUMENT, message: 'room_id must be 1-256 bytes, got 0' });
     const badKind = await s.send({
@@ -257,11 +258,11 @@ describe('Session stream', () => {
 describe('guard leases', () => {
   it('releases the guards of a stream that died once the lease grace passes', async () => {
     t = await startTestSidecar({ SIDECAR_LEASE_GRACE: '100ms' });
-    const s = new SessionDriver(t.client);
+    const s = new SessionClient(t.client);
     await s.send({ hello: { clientId: 'sfu-1' } });
     await s.send(activate('PA_1'));
     await s.send(activate('PA_2'));
-    s.call.cancel();
+    s.cancel();
     await expect(s.ended).rejects.toMatchObject({ code: status.CANCELLED });
     const c = t.client;
     await vi.waitFor(async () => {
@@ -278,14 +279,14 @@ describe('guard leases', () => {
 
   it('lets a new stream that says Hello with the same client id adopt the guards', async () => {
     t = await startTestSidecar({ SIDECAR_LEASE_GRACE: '1h' });
-    const first = new SessionDriver(t.client);
+    const first = new SessionClient(t.client);
     await first.send({ hello: { clientId: 'sfu-2' } });
     await first.send(activate('PA_1'));
     await first.send(activate('PA_2'));
-    first.call.cancel();
+    first.cancel();
     await expect(first.ended).rejects.toMatchObject({ code: status.CANCELLED });
 
-    const second = new SessionDriver(t.client);
+    const second = new SessionClient(t.client);
     expect((await second.send({ hello: { clientId: 'sfu-2' } })).hello).toEqual({ adoptedGuards: 2 });
     const { workers } = await unary(t.client, t.client.ListWorkers, {});
     expect(workers.map((w) => w.refCount)).toEqual([1, 1]);
@@ -295,7 +296,7 @@ describe('guard leases', () => {
 
   it('refuses a second Hello on the same stream', async () => {
     t = await startTestSidecar();
-    const s = new SessionDriver(t.client);
+    const s = new SessionClient(t.client);
     await s.send({ hello: { clientId: 'a' } });
     expect((await s.send({ hello: { clientId: 'b' } })).error?.code).toBe(status.INVALID_ARGUMENT);
     await s.end();
@@ -304,11 +305,11 @@ describe('guard leases', () => {
   it('does not lease guards taken with the unary Activate', async () => {
     t = await startTestSidecar({ SIDECAR_LEASE_GRACE: '10ms' });
     await unary(t.client, t.client.Activate, activate('PA_1').activate);
-    const s = new SessionDriver(t.client);
+    const s = new SessionClient(t.client);
     await s.send({ hello: { clientId: 'x' } });
     await s.send(activate('PA_2'));
-    s.call.cancel();
-    await expect(s.ended).rejects.toBeDefined();
+    s.cancel();
+    await expect(s.ended).rejects.toMatchObject({ code: status.CANCELLED });
     const c = t.client;
     await vi.waitFor(async () => {
       const { workers } = await unary(c, c.ListWorkers, {});

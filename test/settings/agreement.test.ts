@@ -28,8 +28,8 @@ function outcome(run: () => unknown): Outcome {
 const sidecarEnv = (env: Record<string, string>) => loadConfig({ env, argv: [], memoryLimitBytes: () => undefined });
 const sidecarFlag = (flag: string, value: string) =>
   loadConfig({ env: {}, argv: [`--${flag}=${value}`], memoryLimitBytes: () => undefined });
-const webhookEnv = (env: Record<string, string>) => parseWebhookArgs([], env);
-const webhookFlag = (flag: string, value: string) => parseWebhookArgs([`--${flag}=${value}`], {});
+const webhookEnv = (env: Record<string, string>) => parseWebhookArgs([], env).parsed;
+const webhookFlag = (flag: string, value: string) => parseWebhookArgs([`--${flag}=${value}`], {}).parsed;
 const annotation = (name: string, value: string) =>
   resolveSettings(BUILTIN_DEFAULTS, { [`telemetry-sidecar/${name}`]: value }).settings;
 const defaultsFile = (key: string, value: string) => parseDefaults({ [key]: value }, 'defaults.yaml');

@@ -5,7 +5,7 @@ import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamType } from '../../src/core/analytics.js';
 import { DevUpstream, type CallFate } from '../../src/dev/upstream-server.js';
-import { scrape } from '../observe/scrape.js';
+import { scrape } from '../helpers/scrape.js';
 import { unary } from '../helpers/rpc.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample, stream } from '../helpers/stats.js';

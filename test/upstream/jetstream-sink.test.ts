@@ -16,7 +16,7 @@ import { GrpcSink } from '../../src/upstream/grpc-sink.js';
 import { SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
 import { jetStreamSink, readStream, statIds, stats } from '../helpers/jetstream.js';
 import { natsAdmin, startNatsServer, type NatsServer } from '../helpers/nats-server.js';
-import { httpGet, Scrape } from '../observe/scrape.js';
+import { httpGet, Scrape } from '../helpers/scrape.js';
 import { StreamType } from '../../src/core/analytics.js';
 import { unary } from '../helpers/rpc.js';
 import { startTestSidecar } from '../helpers/sidecar.js';

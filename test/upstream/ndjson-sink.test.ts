@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StreamType } from '../../src/core/analytics.js';
 import { NdjsonFileSink } from '../../src/upstream/ndjson-sink.js';
 import { SinkError, type Batch } from '../../src/upstream/sink.js';
-import { scrape } from '../observe/scrape.js';
+import { scrape } from '../helpers/scrape.js';
 import { unary } from '../helpers/rpc.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { FillingDisk } from '../helpers/short-write.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { StreamType } from '../../src/core/analytics.js';
 import { DevUpstream } from '../../src/dev/upstream-server.js';
-import { scrape } from '../observe/scrape.js';
+import { scrape } from '../helpers/scrape.js';
 import { makePki, type TestPki } from '../helpers/pki.js';
 import { unary } from '../helpers/rpc.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';

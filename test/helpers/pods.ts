@@ -12,7 +12,7 @@ interface DeploymentJson {
 }
 
 const LIVEKIT = ((): DeploymentJson => {
-  const text = readFileSync(new URL('../fixtures/livekit-server-deployment.yaml', import.meta.url), 'utf8');
+  const text = readFileSync(new URL('../inject/fixtures/livekit-server-deployment.yaml', import.meta.url), 'utf8');
   const docs = parseAllDocuments(text).map((d) => d.toJS() as DeploymentJson | null);
   const deployment = docs.find((d) => d?.kind === 'Deployment');
   if (!deployment) throw new Error('fixtures/livekit-server-deployment.yaml has no Deployment');

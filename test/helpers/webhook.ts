@@ -4,13 +4,13 @@ import type { TLSSocket } from 'node:tls';
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import { Pod } from 'kubernetes-models/v1';
-import { InjectMetrics } from '../../../src/inject/metrics.js';
-import type { InjectLogger } from '../../../src/inject/review.js';
-import { MUTATE_PATH, startWebhookServer } from '../../../src/inject/server.js';
-import type { WebhookServer } from '../../../src/inject/server.js';
-import { BUILTIN_DEFAULTS } from '../../../src/inject/settings.js';
-import type { SidecarSettings } from '../../../src/inject/settings.js';
-import type { TestPki } from '../../helpers/pki.js';
+import { InjectMetrics } from '../../src/inject/metrics.js';
+import type { InjectLogger } from '../../src/inject/review.js';
+import { MUTATE_PATH, startWebhookServer } from '../../src/inject/server.js';
+import type { WebhookServer } from '../../src/inject/server.js';
+import { BUILTIN_DEFAULTS } from '../../src/inject/settings.js';
+import type { SidecarSettings } from '../../src/inject/settings.js';
+import type { TestPki } from './pki.js';
 
 export interface LogLine {
   level: 'debug' | 'info' | 'warn' | 'error';
