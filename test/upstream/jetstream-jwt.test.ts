@@ -26,7 +26,7 @@ import { natsAdmin, startNatsServer, type NatsServer } from '../helpers/nats-ser
 import { unary } from '../helpers/rpc.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample, stream as statStream } from '../helpers/stats.js';
-import { Scrape } from '../observe/scrape.js';
+import { Scrape } from '../helpers/scrape.js';
 
 const SUBJECT = 'lk.jwt';
 const STREAM = 'JWT';
