@@ -34,6 +34,7 @@ import { MemoryGuard } from '../src/service/memory-guard.js';
 import { Session, type SessionCall } from '../src/service/session.js';
 import { SidecarService, type PendingTrackStats } from '../src/service/sidecar.js';
 import { loadPackageDefinition } from '../src/wire/protos.js';
+import { sessionResponseSerializer } from '../src/wire/response-encoder.js';
 import { decodeSessionRequest } from '../src/wire/session-decoder.js';
 
 const rounds = Number(process.argv[2] ?? '10');
@@ -53,7 +54,8 @@ const plan = buildPlan({
 })[0]!;
 
 const definition = loadPackageDefinition()['telemetry.sidecar.v1.TelemetrySidecar'] as ServiceDefinition;
-const serialize = definition.Session!.responseSerialize as (value: SessionResponse) => Buffer;
+// as the server does (src/service/server.ts)
+const serialize = sessionResponseSerializer(definition.Session!.responseSerialize as (value: SessionResponse) => Buffer);
 
 /** The part of grpc-js's ServerDuplexStream a Session uses; write() serializes as grpc-js would. */
 class StandInCall extends EventEmitter {
