@@ -7,6 +7,7 @@
 import type { AnalyticsStat, StatSample, StreamType, Timestamp } from './analytics.js';
 import { SidecarError } from './errors.js';
 import { timestampFromMillis } from './gotime.js';
+import type { TrackAggregate } from './coalesce.js';
 import { StatsWorker, type WorkerIdentity, type WorkerInfo } from './worker.js';
 
 export interface RegistryLimits {
@@ -154,14 +155,13 @@ export class WorkerRegistry {
    * would push a worker past it is refused whole, so a retry never double-counts.
    */
   record(stats: readonly TrackStatInput[]): RecordOutcome {
-    const workers = this.resolve(stats);
-    this.admitTracks(stats, workers);
+    const aggregates = this.admitTracks(stats, this.resolve(stats));
     const outcome: RecordOutcome = { accepted: 0, invalid: 0, noWorker: 0 };
     for (let i = 0; i < stats.length; i++) {
       const s = stats[i]!;
-      const worker = workers[i];
-      if (!worker) outcome.noWorker++;
-      else if (worker.record(s.trackId, s.kind, s.stat)) outcome.accepted++;
+      const aggregate = aggregates[i];
+      if (!aggregate) outcome.noWorker++;
+      else if (aggregate.add(s.stat)) outcome.accepted++;
       else {
         outcome.invalid++;
         outcome.sampleInvalid ??= s;
@@ -239,12 +239,26 @@ export class WorkerRegistry {
     return workers;
   }
 
-  private admitTracks(stats: readonly TrackStatInput[], workers: readonly (StatsWorker | undefined)[]): void {
+  /**
+   * Each stat's aggregate (undefined without a worker), found with one map
+   * lookup per stat: the lookup showed in ingest profiles (bench/README.md).
+   * Aggregates for new tracks are created only once the whole batch is within
+   * the track limit.
+   */
+  private admitTracks(
+    stats: readonly TrackStatInput[],
+    workers: readonly (StatsWorker | undefined)[],
+  ): (TrackAggregate | undefined)[] {
     const max = this.limits.maxTracksPerWorker;
+    const aggregates: (TrackAggregate | undefined)[] = [];
+    const missing: number[] = [];
     let added: Map<StatsWorker, Set<string>> | undefined;
     for (const [i, s] of stats.entries()) {
       const worker = workers[i];
-      if (!worker || worker.hasTrack(s.trackId, s.kind)) continue;
+      const aggregate = worker?.pendingAggregate(s.trackId, s.kind);
+      aggregates.push(aggregate);
+      if (!worker || aggregate) continue;
+      missing.push(i);
       added ??= new Map();
       let tracks = added.get(worker);
       if (!tracks) added.set(worker, (tracks = new Set()));
@@ -257,6 +271,8 @@ export class WorkerRegistry {
         );
       }
     }
+    for (const i of missing) aggregates[i] = workers[i]!.aggregate(stats[i]!.trackId, stats[i]!.kind);
+    return aggregates;
   }
 }
 

@@ -2,7 +2,7 @@
  * One participant's stats worker: the reference's StatsWorker without the
  * lock (the event loop serialises access) and with incremental aggregates.
  */
-import { StreamType, type AnalyticsStat, type StatSample, type Timestamp } from './analytics.js';
+import { StreamType, type AnalyticsStat, type Timestamp } from './analytics.js';
 import { TrackAggregate } from './coalesce.js';
 import { GuardSet } from './guard.js';
 
@@ -94,19 +94,20 @@ export class StatsWorker implements WorkerIdentity {
     return this.guards.holds(guardId);
   }
 
-  hasTrack(trackId: string, kind: StreamType): boolean {
-    return this.pending(kind).has(trackId);
+  /** The aggregate the (track, direction)'s stats are folded into until the next flush, if it has one. */
+  pendingAggregate(trackId: string, kind: StreamType): TrackAggregate | undefined {
+    return this.pending(kind).get(trackId);
   }
 
-  /** Folds the stat into its track's aggregate; returns whether it was valid. */
-  record(trackId: string, kind: StreamType, stat: StatSample): boolean {
+  /** The (track, direction)'s pending aggregate, created empty if it has none. */
+  aggregate(trackId: string, kind: StreamType): TrackAggregate {
     const pending = this.pending(kind);
     let aggregate = pending.get(trackId);
     if (!aggregate) {
       aggregate = new TrackAggregate();
       pending.set(trackId, aggregate);
     }
-    return aggregate.add(stat);
+    return aggregate;
   }
 
   /** Empties the pending aggregates into one stamped stat per (track, direction), upstream first. */

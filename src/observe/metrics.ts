@@ -110,8 +110,8 @@ export class SidecarMetrics {
   }
 
   /** Feeds the traffic metrics from one received stat (see TrafficMetrics.observe). */
-  observeTraffic(input: Pick<TrackStatInput, 'kind' | 'stat'>, country: string): void {
-    this.traffic.observe(input, country);
+  observeTraffic(input: Pick<TrackStatInput, 'kind' | 'stat'>, country: string, validated = false): void {
+    this.traffic.observe(input, country, validated);
   }
 
   /**

@@ -125,13 +125,15 @@ export class TrafficMetrics {
 
   /**
    * Feeds the traffic metrics from one received stat, as LiveKit's
-   * telemetryService.TrackStats does. Invalid stats (core isValid) are skipped.
+   * telemetryService.TrackStats does. Invalid stats (core isValid) are skipped;
+   * `validated` says the caller already checked (the ingest path's registry
+   * does, and a second isValid per stat showed in ingest profiles).
    * `country` is the TrackStat's optional country: a 2-letter code (any case)
    * becomes upper case, empty stays empty, anything else is `other`.
    */
-  observe(input: Pick<TrackStatInput, 'kind' | 'stat'>, country: string): void {
+  observe(input: Pick<TrackStatInput, 'kind' | 'stat'>, country: string, validated = false): void {
     const stat = input.stat;
-    if (stat.streams.length === 0 || !isValid(stat)) return;
+    if (stat.streams.length === 0 || (!validated && !isValid(stat))) return;
     const outgoing = input.kind === StreamType.DOWNSTREAM;
     const cells = outgoing ? this.cells.outgoing : this.cells.incoming;
     const key = normaliseCountry(country);

@@ -18,6 +18,7 @@ import { TokenFile, type Address } from '../settings/index.js';
 import { loadPackageDefinition } from '../wire/protos.js';
 import { countTrackStats } from '../wire/request-scan.js';
 import { REQUEST_LIMITS } from '../wire/request-limits.js';
+import { sessionResponseSerializer } from '../wire/response-encoder.js';
 import {
   decodeActivateRequest,
   decodeFlushRequest,
@@ -158,6 +159,14 @@ export class GrpcServer {
  */
 function rawRequests(definition: ServiceDefinition): ServiceDefinition {
   return Object.fromEntries(
-    Object.entries(definition).map(([name, method]) => [name, { ...method, requestDeserialize: (buf: Buffer) => buf }]),
+    Object.entries(definition).map(([name, method]) => [
+      name,
+      {
+        ...method,
+        requestDeserialize: (buf: Buffer) => buf,
+        // one response per TrackStats request: the hot one is encoded by hand (response-encoder.ts)
+        ...(name === 'Session' && { responseSerialize: sessionResponseSerializer(method.responseSerialize) }),
+      },
+    ]),
   );
 }

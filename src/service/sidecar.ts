@@ -30,7 +30,8 @@ import { isDropReason, type DropReason } from '../observe/drop-reasons.js';
 export interface ServiceMetrics {
   guardOp(op: 'activate' | 'release', result: GuardOpResult): void;
   trackStats(outcome: { accepted: number; invalid: number; noWorker: number }): void;
-  observeTraffic(stat: TrackStatInput, country: string): void;
+  /** `validated`: the caller vouches that the stat passed the core's isValid, so it is not checked again. */
+  observeTraffic(stat: TrackStatInput, country: string, validated: boolean): void;
   statsDropped(reason: DropReason, n: number): void;
   leaseExpired(n: number): void;
 }
@@ -126,7 +127,9 @@ export class SidecarService {
       throw err;
     }
     metrics.trackStats(outcome);
-    for (const entry of entries) metrics.observeTraffic(entry, entry.country);
+    // Every stat the registry accepted passed isValid; a stat without a worker was never checked.
+    const validated = outcome.accepted === entries.length;
+    for (const entry of entries) metrics.observeTraffic(entry, entry.country, validated);
     if (outcome.sampleInvalid) this.logInvalid(outcome.sampleInvalid, outcome.invalid);
     return { accepted: outcome.accepted, invalid: outcome.invalid, noWorker: outcome.noWorker };
   }

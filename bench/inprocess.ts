@@ -1,0 +1,175 @@
+/**
+ * The ingest path without the transport, for instruction counts and CPU
+ * profiles that a shared machine cannot disturb: the load generator's own
+ * pre-encoded Session requests go through a real Session (on a stand-in for
+ * the grpc-js call that serializes each response as grpc-js would) into a
+ * real SidecarService, registry and metrics.
+ *
+ *   node dist/bench/inprocess.js [rounds] [mode]
+ *
+ * Each round sends every track's stat once (`INPROC_PARTICIPANTS` × 10
+ * tracks, 100 stats per request, default 500 participants). Modes:
+ * `session` (default: peek, decode, record, metrics, response), `decode`
+ * (decodeSessionRequest alone), `record` (SidecarService.trackStats on stats
+ * decoded before the rounds: validation, registry, coalescing, metrics) and
+ * `respond` (serializing a SessionResponse per request, as grpc-js does).
+ * Their differences split the session's instructions by stage. The last line printed is JSON. Instructions
+ * per stat: run under `valgrind --tool=cachegrind --cache-sim=no
+ * --smc-check=all-non-file node --single-threaded ...` for 2 and for 12
+ * rounds and divide the difference by the stats of 10 rounds, so start-up
+ * and JIT warm-up cancel out (bench/README.md). `INPROC_PROF=FILE` writes a
+ * CPU profile of the rounds alone (not the set-up) to FILE.
+ */
+import { EventEmitter } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector/promises';
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import pino from 'pino';
+import { buildPlan, withSeq } from '../src/cli/loadgen-plan.js';
+import { WorkerRegistry } from '../src/core/registry.js';
+import type { SessionResponse } from '../src/generated/telemetry/sidecar/v1/SessionResponse.js';
+import { LogRateLimiter, workerLogFields } from '../src/observe/log.js';
+import { SidecarMetrics } from '../src/observe/metrics.js';
+import { MemoryGuard } from '../src/service/memory-guard.js';
+import { Session, type SessionCall } from '../src/service/session.js';
+import { SidecarService, type PendingTrackStats } from '../src/service/sidecar.js';
+import { loadPackageDefinition } from '../src/wire/protos.js';
+import { sessionResponseSerializer } from '../src/wire/response-encoder.js';
+import { decodeSessionRequest } from '../src/wire/session-decoder.js';
+
+const rounds = Number(process.argv[2] ?? '10');
+const mode = process.argv[3] ?? 'session';
+const participants = Number(process.env.INPROC_PARTICIPANTS ?? '500');
+const TRACKS = 10;
+const STATS_PER_MESSAGE = 100;
+
+const plan = buildPlan({
+  participants,
+  tracks: TRACKS,
+  statsPerMessage: STATS_PER_MESSAGE,
+  streams: 1,
+  roomSize: 10,
+  runId: 'inproc',
+  nowMs: 1_700_000_000_000,
+})[0]!;
+
+const definition = loadPackageDefinition()['telemetry.sidecar.v1.TelemetrySidecar'] as ServiceDefinition;
+// as the server does (src/service/server.ts)
+const serialize = sessionResponseSerializer(definition.Session!.responseSerialize as (value: SessionResponse) => Buffer);
+
+/** The part of grpc-js's ServerDuplexStream a Session uses; write() serializes as grpc-js would. */
+class StandInCall extends EventEmitter {
+  written = 0;
+  bytes = 0;
+  accepted = 0;
+  errors = 0;
+  onWrite: (() => void) | undefined;
+
+  write(response: SessionResponse): boolean {
+    this.bytes += serialize(response).length;
+    this.accepted += response.stats?.accepted ?? 0;
+    if (response.error) this.errors++;
+    this.written++;
+    this.onWrite?.();
+    return true;
+  }
+  getPeer(): string {
+    return 'in-process';
+  }
+  pause(): this {
+    return this;
+  }
+  resume(): this {
+    return this;
+  }
+  end(): this {
+    return this;
+  }
+}
+
+const logger = pino({ level: 'silent' });
+const metrics = new SidecarMetrics({ defaultMetrics: false });
+const registry = new WorkerRegistry({ closeWaitMs: 180_000, maxWorkers: 1_000_000, maxTracksPerWorker: 1_000 });
+const service = new SidecarService({
+  registry,
+  flush: () => Promise.reject(new Error('no flush in this bench')),
+  memory: new MemoryGuard({ limitBytes: undefined, logger }),
+  metrics,
+  logger,
+  invalidStatLog: new LogRateLimiter(10, 60_000),
+  workerFields: workerLogFields,
+  leaseGraceMs: 60_000,
+  flushWaitMs: 1_000,
+});
+const call = new StandInCall();
+new Session(call as unknown as SessionCall, service, logger, () => undefined);
+
+let seq = 1;
+/** Sends `messages` and resolves once each has its response (the Session slices long bursts across turns). */
+function send(messages: readonly Buffer[]): Promise<void> {
+  const target = call.written + messages.length;
+  return new Promise((resolve) => {
+    call.onWrite = () => {
+      if (call.written === target) resolve();
+    };
+    for (const body of messages) call.emit('data', withSeq(seq++, body));
+  });
+}
+
+async function main(): Promise<void> {
+  await send([plan.hello, ...plan.participants.map((p) => p.activate)]);
+  const stats = plan.stats.length * STATS_PER_MESSAGE;
+  // encoded with their seq up front: the rounds measure the sidecar, not withSeq
+  const requests = plan.stats.map((body, i) => withSeq(i + 1, body));
+  // the record mode's input: the core does not mutate decoded stats, so one decode serves every round
+  const decoded: PendingTrackStats[] = requests.map((req) => {
+    const stats = decodeSessionRequest(req).stats!;
+    return { decode: () => stats, count: () => stats.stats.length };
+  });
+  const profileTo = process.env.INPROC_PROF;
+  const inspector = profileTo ? new InspectorSession() : undefined;
+  if (inspector) {
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.start');
+  }
+  const started = process.cpuUsage();
+  const acceptedBefore = call.accepted;
+  let checksum = 0;
+  for (let round = 0; round < rounds; round++) {
+    if (mode === 'decode') {
+      for (const req of requests) checksum += decodeSessionRequest(req).stats!.stats.length;
+    } else if (mode === 'record') {
+      for (const body of decoded) checksum += service.trackStats(body).accepted ?? 0;
+    } else if (mode === 'respond') {
+      for (let i = 0; i < requests.length; i++) {
+        checksum += serialize({ seq: i + 1, stats: { accepted: STATS_PER_MESSAGE, invalid: 0, noWorker: 0 } }).length;
+      }
+    } else {
+      await send(requests);
+    }
+  }
+  const cpu = process.cpuUsage(started);
+  if (inspector && profileTo) {
+    const { profile } = await inspector.post('Profiler.stop');
+    writeFileSync(profileTo, JSON.stringify(profile));
+  }
+  const accepted = call.accepted - acceptedBefore;
+  if (mode === 'record' && checksum !== rounds * stats) {
+    throw new Error(`expected ${rounds * stats} accepted stats, got ${checksum}`);
+  }
+  if (mode === 'session' && (accepted !== rounds * stats || call.errors > 0)) {
+    throw new Error(`expected ${rounds * stats} accepted stats, got ${accepted} (${call.errors} errors)`);
+  }
+  console.log(
+    JSON.stringify({
+      mode,
+      rounds,
+      statsPerRound: stats,
+      cpuUsPerStat: (cpu.user + cpu.system) / (rounds * stats),
+      checksum: mode === 'session' ? accepted : checksum,
+    }),
+  );
+}
+
+await main();
