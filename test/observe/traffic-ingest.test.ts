@@ -14,7 +14,7 @@ import { MemoryGuard } from '../../src/service/memory-guard.js';
 import { SidecarService } from '../../src/service/sidecar.js';
 import type { DecodedTrackStat } from '../../src/wire/session-decoder.js';
 import { sample, stream } from '../helpers/stats.js';
-import { Scrape } from './scrape.js';
+import { Scrape } from '../helpers/scrape.js';
 
 function ingest() {
   const logger = pino({ level: 'silent' });
