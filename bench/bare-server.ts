@@ -1,5 +1,5 @@
 /**
- * The baseline of SPEC §9: a bare grpc-js TelemetrySidecar/Session server
+ * The ingest baseline: a bare grpc-js TelemetrySidecar/Session server
  * that only decodes each request with @grpc/proto-loader's defaults (loadSync
  * with no decoding options) and answers it, so the load generator's flow
  * control works the same against it as against the sidecar.

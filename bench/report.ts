@@ -1,4 +1,4 @@
-/** The bench's results as JSON and as the markdown table the README's Performance section shows. */
+/** The bench's results as JSON and as the markdown table bench/results/latest.md (the README quotes its headline rows). */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -259,7 +259,7 @@ function scalingRows(scaling: ScalingResult): Row[] {
   }));
   const first = scaling.points[0];
   const last = scaling.points[scaling.points.length - 1];
-  // per-track figures from the SPEC's 10k point to the largest: the smallest point's memory is within noise
+  // per-track figures from the 10k point to the largest: the smallest point's memory is within noise
   const mid = scaling.points[1];
   if (first && mid && last && last !== mid) {
     const perTrack = (p: ScalingPoint) => p.flushSeconds / p.tracks;
@@ -290,8 +290,8 @@ export function markdown(r: BenchResults): string {
   const lines = [
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}. Date: ${m.date}. Whole run: ${Math.round(r.seconds)} s.`,
     r.scale === 1
-      ? `Workload: ${n(r.participants)} participants × ${r.tracksPerParticipant} tracks (SPEC §9 scale).`
-      : `Workload: ${n(r.participants)} participants × ${r.tracksPerParticipant} tracks — scaled down to ${r.scale} of SPEC §9 (BENCH_SCALE).`,
+      ? `Workload: ${n(r.participants)} participants × ${r.tracksPerParticipant} tracks (the full scale).`
+      : `Workload: ${n(r.participants)} participants × ${r.tracksPerParticipant} tracks — scaled down to ${r.scale} of the full scale (BENCH_SCALE).`,
     ...(QUICK ? ['Short ingest windows, one round (BENCH_QUICK): checks the machinery, figures not comparable.'] : []),
     '',
     '| Scenario | Figure | Measured | Target | Result |',

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the SPEC §9 scenarios in one run on loopback, each server
+ * `npm run bench`: the benchmark scenarios (bench/README.md) in one run on loopback, each server
  * in its own child process, the load generator in this one. Writes
  * bench/results/latest.json and latest.md and prints the table.
  *

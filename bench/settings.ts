@@ -1,4 +1,4 @@
-/** The bench's workload, as SPEC §9 states it; `BENCH_SCALE` shrinks participant counts for quick local runs (the table says so). */
+/** The bench's workload, as the scenarios of bench/README.md state it; `BENCH_SCALE` shrinks participant counts for quick local runs (the table says so). */
 import type { LoadgenOptions } from '../src/cli/loadgen.js';
 
 export const SCALE = Number(process.env.BENCH_SCALE ?? '1');
@@ -24,7 +24,7 @@ export const INGEST_WARMUP_MS = QUICK ? 1_500 : 4_000;
 export const INGEST_MEASURE_MS = QUICK ? 3_000 : 15_000;
 /** Transport, bare and sidecar windows alternate this many times; the figures pool them. */
 export const INGEST_ROUNDS = QUICK ? 1 : 2;
-/** Ack latency is measured at this share of the sidecar's measured maximum ingest rate (SPEC §9)... */
+/** Ack latency is measured at this share of the sidecar's measured maximum ingest rate (bench/README.md)... */
 export const PACED_SHARE = 0.8;
 /** ...over a window this long; in milliseconds. */
 export const PACED_MEASURE_MS = QUICK ? 3_000 : 10_000;

@@ -4,7 +4,7 @@
  * u64ToNumber so the validity check stays exact), with no intermediate
  * protobufjs message and no toObject pass. Profiling the ingest bench showed
  * protobufjs decode + toObject + conversion taking about half the sidecar's
- * CPU (see README, Performance).
+ * CPU (bench/README.md).
  *
  * On valid input within the limits the result equals what proto-loader
  * (LOADER_OPTIONS) gives for the same bytes, quirks included (fields
