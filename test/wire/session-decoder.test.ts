@@ -37,13 +37,14 @@ import {
 } from '../../src/wire/session-decoder.js';
 import { toNumbers, toStatSample } from '../helpers/from-wire.js';
 import { loadProtoRoot } from '../helpers/proto-schema.js';
+import { runs, UNDER_MUTATION } from './runs.js';
 
 const service = loadPackageDefinition()['telemetry.sidecar.v1.TelemetrySidecar'] as ServiceDefinition;
 const referenceOf = (method: string) => service[method]!.requestDeserialize as (b: Buffer) => unknown;
 
 /** Small enough that generated requests fall on both sides of every limit. */
 const LIMITS: RequestLimits = {
-  messageBytes: 1200,
+  messageBytes: 1500,
   statsPerRequest: 4,
   streamsPerStat: 2,
   layersPerStream: 2,
@@ -427,16 +428,12 @@ describe('hand-written SessionRequest decoder', () => {
   it('decodes generated requests (unknown fields, packed and unpacked, several members) as proto-loader does', () => {
     fc.assert(
       fc.property(sessionBytes, (bytes) => void judgeSession('generated', bytes)),
-      { numRuns: 600 },
+      { numRuns: runs(600) },
     );
-    expect(verdicts.get('generated')).toMatchObject({
-      ok: expect.any(Number),
-      limit: expect.any(Number),
-      utf8: expect.any(Number),
-    });
+    // the generators' reach is npm test's concern: under mutation the properties try a tenth of the cases
+    if (UNDER_MUTATION) return;
     const { ok, limit, utf8 } = verdicts.get('generated')!;
     expect(Math.min(ok, limit, utf8)).toBeGreaterThan(20);
-    expect(Object.keys(limitsHit).sort()).toEqual(LIMIT_KINDS.map(([kind]) => kind).sort());
   });
 
   it('agrees on every truncation of a request: same value, or refused where proto-loader refuses', () => {
@@ -444,9 +441,9 @@ describe('hand-written SessionRequest decoder', () => {
       fc.property(sessionBytes, fc.double({ min: 0, max: 1, noNaN: true }), (bytes, at) => {
         judgeSession('truncated', bytes.subarray(0, Math.floor(bytes.length * at)));
       }),
-      { numRuns: 400 },
+      { numRuns: runs(400) },
     );
-    expect(verdicts.get('truncated')!.malformed).toBeGreaterThan(0);
+    if (!UNDER_MUTATION) expect(verdicts.get('truncated')!.malformed).toBeGreaterThan(0);
   });
 
   it('agrees on requests with a byte changed', () => {
@@ -456,7 +453,7 @@ describe('hand-written SessionRequest decoder', () => {
         if (copy.length > 0) copy[at % copy.length] = byte;
         judgeSession('byte changed', copy, false);
       }),
-      { numRuns: 400 },
+      { numRuns: runs(400) },
     );
   });
 
@@ -472,14 +469,14 @@ describe('hand-written SessionRequest decoder', () => {
           : noise;
         judgeSession('noise', bytes, false);
       }),
-      { numRuns: 600 },
+      { numRuns: runs(600) },
     );
   });
 
   it('agrees on random bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), (a) => void judgeSession('random', Buffer.from(a), false)),
-      { numRuns: 600 },
+      { numRuns: runs(600) },
     );
   });
 
@@ -519,9 +516,9 @@ describe('hand-written SessionRequest decoder', () => {
         expect(peek.member).toBe(decoded.request ? members.indexOf(decoded.request) + 2 : 0);
         expect(countSessionStats(bytes)).toBe(decoded.stats?.stats.length ?? 0);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
-    expect(checked).toBeGreaterThan(200);
+    if (!UNDER_MUTATION) expect(checked).toBeGreaterThan(200);
     // a member sent with the wrong wire type is read by its number, as the decoder (and protobufjs) read it:
     // stats (field 5 as fixed64, but read as a length of 0), flush, seq 5, seq 133
     const crafted = Buffer.from([0x29, 0x00, 0x32, 0x00, 0x08, 0x05, 0x08, 0x85, 0x01]);
@@ -548,7 +545,7 @@ describe('hand-written SessionRequest decoder', () => {
         });
         expect(countSessionStats(bytes)).toBe(decoded.stats?.stats.length ?? 0);
       }),
-      { numRuns: 600 },
+      { numRuns: runs(600) },
     );
   });
 
@@ -573,8 +570,9 @@ describe('hand-written TrackStatsRequest decoder (unary TrackStats)', () => {
   it('decodes generated requests as proto-loader does', () => {
     fc.assert(
       fc.property(trackStatsBytes, (bytes) => void judgeTrackStats('unary generated', bytes)),
-      { numRuns: 400 },
+      { numRuns: runs(400) },
     );
+    if (UNDER_MUTATION) return;
     const { ok, limit, utf8 } = verdicts.get('unary generated')!;
     expect(Math.min(ok, limit, utf8)).toBeGreaterThan(10);
   });
@@ -584,11 +582,11 @@ describe('hand-written TrackStatsRequest decoder (unary TrackStats)', () => {
       fc.property(trackStatsBytes, fc.double({ min: 0, max: 1, noNaN: true }), (bytes, at) => {
         judgeTrackStats('unary truncated', bytes.subarray(0, Math.floor(bytes.length * at)));
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
     fc.assert(
       fc.property(soup, (noise) => void judgeTrackStats('unary noise', noise, false)),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -598,7 +596,7 @@ describe('hand-written TrackStatsRequest decoder (unary TrackStats)', () => {
         const reference = referenceOf('TrackStats')(bytes) as TrackStatsRequest__Output;
         expect(countTrackStats(bytes)).toBe(reference.stats.length);
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 });
@@ -619,12 +617,20 @@ describe('hand-written decoders of the other unary requests', () => {
           run(`${method} generated`, bytes);
           run(`${method} truncated`, bytes.subarray(0, Math.floor(bytes.length * at)));
         }),
-        { numRuns: 200 },
+        { numRuns: runs(200) },
       );
       fc.assert(
         fc.property(soup, (noise) => void run(`${method} noise`, noise, false)),
-        { numRuns: 200 },
+        { numRuns: runs(200) },
       );
     });
   }
+});
+
+describe('the generated requests', () => {
+  // last in the file: the tally of every property above
+  it('reached every request limit', () => {
+    if (UNDER_MUTATION) return;
+    for (const [kind] of LIMIT_KINDS) expect(limitsHit[kind] ?? 0, kind).toBeGreaterThan(5);
+  });
 });
