@@ -68,8 +68,8 @@ const STRINGS = [
   'a',
   'x'.repeat(42),
   'x'.repeat(43),
-  'x'.repeat(127),
-  'x'.repeat(128),
+  // a stat body of 127, 128 and 129 bytes: its length takes one byte, then two
+  ...[123, 124, 125, 126, 127, 128, 129, 130].map((n) => 'x'.repeat(n)),
   'é'.repeat(21),
   'é'.repeat(22),
   'é'.repeat(64),
@@ -102,14 +102,22 @@ const TIMESTAMPS: Timestamp[] = [
   { seconds: 86_399, nanos: 0 },
   { seconds: 86_400, nanos: 0 },
   { seconds: 1_700_000_000, nanos: 123_456_789 },
-  { seconds: 951_782_400, nanos: 0 }, // 2000-02-29
-  { seconds: 951_868_800, nanos: 0 }, // 2000-03-01
-  { seconds: 4_107_542_400, nanos: 0 }, // 2100-03-01
-  { seconds: -2_208_988_800, nanos: 0 }, // 1900-01-01
-  { seconds: -62_104_060_800, nanos: 0 }, // 0001-12-31 (years below 10, 100, 1000)
-  { seconds: -61_851_600_000, nanos: 0 }, // 0009-12-31
-  { seconds: -59_011_459_200, nanos: 0 }, // 0100-01-01
-  { seconds: -30_610_224_000, nanos: 0 }, // 1000-01-01
+  ...[
+    '2000-02-29',
+    '2000-03-01',
+    '2100-02-28',
+    '2100-03-01',
+    '1900-01-01',
+    '1969-12-31',
+    '0001-12-31',
+    '0009-12-31',
+    '0010-06-15',
+    '0099-12-31',
+    '0100-01-01',
+    '0999-12-31',
+    '1000-01-01',
+    '9999-12-31',
+  ].map((day) => ({ seconds: Date.parse(`${day}T00:00:00Z`) / 1000, nanos: 0 })),
   { seconds: GO_ZERO_SECONDS, nanos: 0 },
   { seconds: 253_402_300_799, nanos: 999_999_999 },
   { seconds: 2 ** 31, nanos: 2 ** 31 - 1 },

@@ -46,5 +46,9 @@ describe('UTF-8 helpers', () => {
   it('refuses the ids of issue 11 and accepts their valid neighbours', () => {
     const at = (s: string) => isUtf8(Buffer.from(s, 'latin1'), 0, Buffer.from(s, 'latin1').length);
     expect([at('P\xff'), at('P\xfe'), at('P\xc3\xa9'), at('P')]).toEqual([false, false, true, true]);
+    // the lowest byte that is not ASCII, alone, after ASCII and inside a range
+    expect([at('\x80'), at('P\x80'), at('P\x7f'), at('\xc3\x80')]).toEqual([false, false, true, true]);
+    expect(isUtf8(Buffer.from('ab\x80cd', 'latin1'), 1, 4)).toBe(false);
+    expect(isUtf8(Buffer.from('ab\x80cd', 'latin1'), 3, 5)).toBe(true);
   });
 });
