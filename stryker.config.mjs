@@ -10,7 +10,7 @@ export default {
   // the machine is shared: two mutants at a time is plenty
   concurrency: 2,
   // a mutant that loops forever is detected by the timeout (added to 1.5 x its tests' own time)
-  timeoutMS: 5_000,
+  timeoutMS: 10_000,
   // reruns only test mutants whose code or covering tests changed; the file is local (gitignored)
   incremental: true,
   incrementalFile: 'reports/stryker-incremental.json',

@@ -407,4 +407,32 @@ describe('seq and the request scan', () => {
     expect(countTrackStats(Buffer.from([0x0a, 0x00, 0x0a, 0x05]))).toBe(2);
     expect(countTrackStats(Buffer.alloc(0))).toBe(0);
   });
+
+  it('reads each field by its number whatever its wire type, as the decoder does', () => {
+    const stats1 = session({ stats: { stats: [{ roomId: 'R' }] } });
+    // [bytes, stats counted, member peeked]
+    const cases: [Buffer, number, number][] = [
+      // hello and flush sent as varints: the varint is their length, and hides a stats member
+      [Buffer.from([0x10, 0x04, 0x2a, 0x02, 0x0a, 0x00]), 0, 2],
+      [Buffer.from([0x30, 0x04, 0x2a, 0x02, 0x0a, 0x00]), 0, 6],
+      // an unknown field 7 sent as a varint is skipped as one: the stats member after it counts
+      [Buffer.from([0x38, 0x04, 0x2a, 0x02, 0x0a, 0x00]), 1, 5],
+      // field 0, a varint, then seq
+      [Buffer.concat([Buffer.from([0x00, 0x05]), session({ seq: 9 }), stats1]), 1, 5],
+      // seq sent as length-delimited: read as a varint, so what follows is the next field
+      [Buffer.concat([Buffer.from([0x0a, 0x05]), stats1]), 1, 5],
+      // an unknown fixed32 whose bytes look like a stats tag
+      [Buffer.concat([Buffer.from([0x45, 0x2a, 0x2a, 0x2a, 0x2a]), stats1]), 1, 5],
+    ];
+    for (const [bytes, count, member] of cases) {
+      const decoded = decodeSessionRequest(bytes);
+      expect(decoded.stats?.stats.length ?? 0, bytes.toString('hex')).toBe(count);
+      expect(countSessionStats(bytes), bytes.toString('hex')).toBe(count);
+      expect(peekSessionRequest(bytes).member, bytes.toString('hex')).toBe(member);
+    }
+    expect(peekSessionRequest(Buffer.concat([Buffer.from([0x00, 0x05]), session({ seq: 9 })]))).toEqual({
+      seq: 9,
+      member: 0,
+    });
+  });
 });
