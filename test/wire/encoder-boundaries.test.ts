@@ -158,6 +158,9 @@ function streamVariants(): [string, Partial<AnalyticsStream>][] {
   out.push(['empty layer', { videoLayers: [layerOf({})] }]);
   for (const v of I32) out.push([`layer=${v}`, { videoLayers: [layerOf({ layer: v })] }]);
   for (const v of U32) out.push([`layer packets/frames=${v}`, { videoLayers: [layerOf({ packets: v, frames: v })] }]);
+  // each field of a layer first in its object, once alone
+  out.push(['layer packets alone', { videoLayers: [layerOf({ packets: 3 })] }]);
+  out.push(['layer frames alone', { videoLayers: [layerOf({ frames: 3 })] }]);
   for (const v of U64) out.push([`layer bytes=${v}`, { videoLayers: [layerOf({ bytes: v })] }]);
   out.push([
     'three layers',
