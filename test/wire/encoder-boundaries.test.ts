@@ -239,10 +239,11 @@ describe('encoders at the boundaries of every field', () => {
     const id = 'é'.repeat(20);
     const capacity = () => encodeAnalyticsStatsEntry(blankStat()).buffer.byteLength;
     // the mime ends ever closer to the end of the buffer (the encoder grows it and keeps it), then the id, which at
-    // some point no longer fits; two bytes a step, once of each parity, so that the id's end jumps past the buffer's
-    for (const start of [100, 101]) {
+    // some point no longer fits; four bytes a step, once from each offset, so that the id's end jumps past the
+    // buffer's (a step of one would make the stat's own length, written last, grow the buffer first)
+    for (const start of [100, 101, 102, 103]) {
       const size = capacity();
-      for (let before = start; before >= 0; before -= 2) {
+      for (let before = start; before >= 0; before -= 4) {
         const stat = { ...blankStat(), mime: 'm'.repeat(size - 8 - before), id };
         const ours = Buffer.from(encodeAnalyticsStatsEntry(stat));
         const theirs = Buffer.from(new LkStats({ stats: [toLivekitStat(stat)] }).toBinary());
