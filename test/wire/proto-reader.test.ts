@@ -280,6 +280,11 @@ describe('ProtoReader, as protobufjs BufferReader', () => {
     const cacheOfOther = { buf: other, start: 1, end: 5, value: 'stale' };
     const fresh = new ProtoReader(Buffer.from(other));
     expect(fresh.stringLike(cacheOfOther)).toBe('RM_b');
+    // bytes compared in order: 'a', 0x02 after 'ab' is not 'ab' (its bytes equal the cached ones read backwards)
+    const mirrored = new ProtoReader(Buffer.from([0x02, 0x61, 0x62, 0x02, 0x61, 0x02]));
+    const mirrorCache = stringCache();
+    expect(mirrored.stringLike(mirrorCache)).toBe('ab');
+    expect(mirrored.stringLike(mirrorCache)).toBe('a\u0002');
     // and a cache hit leaves the cached range as it was
     const again = Buffer.from([0x01, 0x41, 0x01, 0x41]);
     const hits = new ProtoReader(again);
