@@ -13,6 +13,7 @@ import { encodeAnalyticsStatsEntry } from '../../src/wire/analytics-encoder.js';
 import { loadPackageDefinition } from '../../src/wire/protos.js';
 import { toLivekitStat } from '../../src/wire/to-livekit.js';
 import { analyticsStream } from '../helpers/arbitraries.js';
+import { runs } from './runs.js';
 
 const livekitBytes = (stats: AnalyticsStat[]) =>
   Buffer.from(new LkStats({ stats: stats.map(toLivekitStat) }).toBinary());
@@ -68,7 +69,7 @@ describe('AnalyticsStat encoder', () => {
       fc.property(fc.array(stat, { minLength: 1, maxLength: 4 }), (stats) => {
         expect(ours(stats).equals(livekitBytes(stats))).toBe(true);
       }),
-      { numRuns: 1500 },
+      { numRuns: runs(1500) },
     );
   });
 
