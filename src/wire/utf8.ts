@@ -1,6 +1,6 @@
 /**
  * The Node internals the codec relies on, named in one place, each with a
- * portable fallback:
+ * portable fallback (tested as its own pair in test/wire/utf8.test.ts):
  *
  * - `Buffer.prototype.utf8Slice(start, end)`: what `buf.toString('utf8', start, end)`
  *   ends up calling, without its argument checks (protobufjs reads strings the same way);
@@ -8,10 +8,20 @@
  */
 import * as buffer from 'node:buffer';
 
-type Utf8Slice = (this: Buffer, start: number, end: number) => string;
+type NativeSlice = (this: Buffer, start: number, end: number) => string;
 
-const nativeSlice = (Buffer.prototype as Buffer & { utf8Slice?: Utf8Slice }).utf8Slice;
-const nativeIsUtf8 = (buffer as { isUtf8?: (input: Uint8Array) => boolean }).isUtf8;
+export interface Utf8Internals {
+  slice?: NativeSlice;
+  isUtf8?: (input: Uint8Array) => boolean;
+}
+
+export interface Utf8Helpers {
+  /** The bytes [start, end) as a string (invalid sequences become U+FFFD). */
+  utf8Slice(buf: Buffer, start: number, end: number): string;
+  /** Whether the bytes [start, end) are valid UTF-8; ids are nearly always ASCII, checked here without a native call. */
+  isUtf8(buf: Buffer, start: number, end: number): boolean;
+}
+
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
 
 function decodesStrictly(view: Uint8Array): boolean {
@@ -23,18 +33,27 @@ function decodesStrictly(view: Uint8Array): boolean {
   }
 }
 
-const validUtf8: (view: Uint8Array) => boolean = nativeIsUtf8 ?? decodesStrictly;
-
-/** The bytes [start, end) as a string (invalid sequences become U+FFFD). */
-export const utf8Slice: (buf: Buffer, start: number, end: number) => string = nativeSlice
-  ? (buf, start, end) => nativeSlice.call(buf, start, end)
-  : (buf, start, end) => buf.toString('utf8', start, end);
-
-/** Whether the bytes [start, end) are valid UTF-8; ids are nearly always ASCII, checked here without a native call. */
-export function isUtf8(buf: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    // an ASCII prefix is valid on its own, and what follows starts on a character boundary
-    if (buf[i]! >= 0x80) return validUtf8(buf.subarray(i, end));
-  }
-  return true;
+/** The helpers on the internals given, falling back to public APIs for any that are missing. */
+export function utf8Helpers({ slice, isUtf8: nativeIsUtf8 }: Utf8Internals): Utf8Helpers {
+  const validUtf8 = nativeIsUtf8 ?? decodesStrictly;
+  return {
+    utf8Slice: slice
+      ? (buf, start, end) => slice.call(buf, start, end)
+      : (buf, start, end) => buf.toString('utf8', start, end),
+    isUtf8(buf, start, end) {
+      for (let i = start; i < end; i++) {
+        // an ASCII prefix is valid on its own, and what follows starts on a character boundary
+        if (buf[i]! >= 0x80) return validUtf8(buf.subarray(i, end));
+      }
+      return true;
+    },
+  };
 }
+
+/** What this Node offers. */
+export const NODE_UTF8_INTERNALS: Utf8Internals = {
+  slice: (Buffer.prototype as Buffer & { utf8Slice?: NativeSlice }).utf8Slice,
+  isUtf8: (buffer as { isUtf8?: (input: Uint8Array) => boolean }).isUtf8,
+};
+
+export const { utf8Slice, isUtf8 } = utf8Helpers(NODE_UTF8_INTERNALS);

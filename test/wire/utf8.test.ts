@@ -1,7 +1,11 @@
-/** The codec's UTF-8 helpers (src/wire/utf8.ts) against the WHATWG decoder, on any bytes and any sub-range. */
+/**
+ * The codec's UTF-8 helpers (src/wire/utf8.ts) against the WHATWG decoder, on any bytes and any sub-range:
+ * the pair on Node's internals that the codec uses, and the portable fallback pair on public APIs alone.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isUtf8, utf8Slice } from '../../src/wire/utf8.js';
+import * as codecUtf8 from '../../src/wire/utf8.js';
+import { NODE_UTF8_INTERNALS, utf8Helpers, type Utf8Helpers } from '../../src/wire/utf8.js';
 import { runs, UNDER_MUTATION } from './runs.js';
 
 const strict = new TextDecoder('utf-8', { fatal: true });
@@ -26,7 +30,17 @@ const bytes = fc
   )
   .map((parts) => Buffer.concat(parts));
 
-describe('UTF-8 helpers', () => {
+it('the codec runs on both of Node’s internals here (the engines range guarantees them)', () => {
+  expect(typeof NODE_UTF8_INTERNALS.slice).toBe('function');
+  expect(typeof NODE_UTF8_INTERNALS.isUtf8).toBe('function');
+});
+
+const PAIRS: [string, Utf8Helpers][] = [
+  ['on Node’s internals (what the codec uses)', codecUtf8],
+  ['portable fallback', utf8Helpers({})],
+];
+
+describe.each(PAIRS)('UTF-8 helpers, %s', (_name, { isUtf8, utf8Slice }) => {
   it('say a range is UTF-8 exactly when a strict decoder accepts it, and slice it as Buffer#toString does', () => {
     let invalid = 0;
     fc.assert(
