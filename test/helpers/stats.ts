@@ -1,5 +1,10 @@
 /** Builders for test stats: every field defaulted, override what the test is about. */
-import { emptyStream, type AnalyticsStream, type AnalyticsVideoLayer } from '../../src/core/analytics.js';
+import {
+  emptyStream,
+  type AnalyticsStat,
+  type AnalyticsStream,
+  type AnalyticsVideoLayer,
+} from '../../src/core/analytics.js';
 
 /** A StatSample that is also a valid wire AnalyticsStat (mutable arrays). */
 export interface Sample {
@@ -21,3 +26,23 @@ export function sample(fields: { score?: number; mime?: string; streams?: Analyt
 }
 
 export const ts = (seconds: number, nanos = 0) => ({ seconds, nanos });
+
+/** A coalesced stat with every field at its default. */
+export function blankStat(): AnalyticsStat {
+  return {
+    id: '',
+    analyticsKey: '',
+    kind: 0,
+    timeStamp: null,
+    node: '',
+    roomId: '',
+    roomName: '',
+    participantId: '',
+    trackId: '',
+    score: 0,
+    streams: [],
+    mime: '',
+    minScore: 0,
+    medianScore: 0,
+  };
+}

@@ -5,34 +5,20 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamType } from '../../src/core/analytics.js';
-import { DevUpstream } from '../../src/dev/upstream-server.js';
 import { unary } from '../helpers/rpc.js';
 import { SessionClient } from '../../src/client/session-client.js';
+import { DevUpstreams, deadPort } from '../helpers/dev-upstreams.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample } from '../helpers/stats.js';
 
 let t: TestSidecar | undefined;
-const upstreams: DevUpstream[] = [];
+const upstreams = new DevUpstreams();
 afterEach(async () => {
   await t?.close();
   t = undefined;
-  for (const u of upstreams.splice(0)) await u.close();
+  await upstreams.closeAll();
 });
-
-async function upstream(options: ConstructorParameters<typeof DevUpstream>[0] = {}): Promise<DevUpstream> {
-  const u = new DevUpstream(options);
-  await u.start();
-  upstreams.push(u);
-  return u;
-}
-
-/** A port nothing listens on (bound once, then released). */
-async function deadPort(): Promise<number> {
-  const u = new DevUpstream();
-  const port = await u.start();
-  await u.close();
-  return port;
-}
+const upstream = (options?: Parameters<DevUpstreams['start']>[0]) => upstreams.start(options);
 
 const FAST = { retryInitialMs: 20, retryMaxMs: 100, callTimeoutMs: 60_000 };
 const settings = (port: number) => ({

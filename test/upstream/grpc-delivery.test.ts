@@ -4,34 +4,22 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamType } from '../../src/core/analytics.js';
-import { DevUpstream, type CallFate } from '../../src/dev/upstream-server.js';
+import type { DevUpstream } from '../../src/dev/upstream-server.js';
+import { type CallFate } from '../../src/dev/upstream-server.js';
 import { scrape } from '../helpers/scrape.js';
 import { unary } from '../helpers/rpc.js';
+import { DevUpstreams, deadPort } from '../helpers/dev-upstreams.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample, stream } from '../helpers/stats.js';
 
 let t: TestSidecar | undefined;
-const upstreams: DevUpstream[] = [];
+const upstreams = new DevUpstreams();
 afterEach(async () => {
   await t?.close();
   t = undefined;
-  for (const u of upstreams.splice(0)) await u.close();
+  await upstreams.closeAll();
 });
-
-async function upstream(options: ConstructorParameters<typeof DevUpstream>[0] = {}): Promise<DevUpstream> {
-  const u = new DevUpstream(options);
-  await u.start();
-  upstreams.push(u);
-  return u;
-}
-
-/** A port nothing listens on (bound once, then released). */
-async function deadPort(): Promise<number> {
-  const u = new DevUpstream();
-  const port = await u.start();
-  await u.close();
-  return port;
-}
+const upstream = (options?: Parameters<DevUpstreams['start']>[0]) => upstreams.start(options);
 
 const FAST = { retryInitialMs: 20, retryMaxMs: 100, callTimeoutMs: 300 };
 
@@ -303,7 +291,7 @@ describe('dev-upstream', () => {
     const out = join(dir, 'received.ndjson');
     const lines: string[] = [];
     const u = await runDevUpstream(['--listen', '127.0.0.1:0', '--out', out], (l) => lines.push(l));
-    upstreams.push(u);
+    upstreams.adopt(u);
     expect(lines[0]).toContain(`127.0.0.1:${u.port}`);
     t = await startTestSidecar({ SIDECAR_UPSTREAM: `grpc://127.0.0.1:${u.port}` }, { delivery: FAST });
     const n = await emit(t, 3);

@@ -13,7 +13,7 @@ import { encodeAnalyticsStatsEntry } from '../../src/wire/analytics-encoder.js';
 import { ANALYTICS_STAT_NOT_DECODED, CODEC_FIELDS } from '../../src/wire/fields.js';
 import { decodeListWorkersRequest, decodeSessionRequest } from '../../src/wire/session-decoder.js';
 import { loadProtoRoot } from '../helpers/proto-schema.js';
-import { stream } from '../helpers/stats.js';
+import { stream, blankStat } from '../helpers/stats.js';
 
 const root = loadProtoRoot();
 const typeOf = (name: string) => root.lookupType(name);
@@ -98,26 +98,6 @@ describe('hand decoder', () => {
     });
   }
 });
-
-/** A coalesced stat with every field at its default. */
-function blankStat(): AnalyticsStat {
-  return {
-    id: '',
-    analyticsKey: '',
-    kind: 0,
-    timeStamp: null,
-    node: '',
-    roomId: '',
-    roomName: '',
-    participantId: '',
-    trackId: '',
-    score: 0,
-    streams: [],
-    mime: '',
-    minScore: 0,
-    medianScore: 0,
-  };
-}
 
 /** Where each message the encoder writes sits in a stat (a core AnalyticsStat). */
 const ENCODED: Record<string, (m: Record<string, unknown>) => AnalyticsStat> = {

@@ -14,26 +14,7 @@ import { GO_ZERO_SECONDS } from '../../src/core/gotime.js';
 import { encodeAnalyticsStatsEntry } from '../../src/wire/analytics-encoder.js';
 import { encodeNdjsonLine, statJson } from '../../src/wire/ndjson-encoder.js';
 import { toJsonLine, toLivekitStat } from '../../src/wire/to-livekit.js';
-import { stream as blankStream } from '../helpers/stats.js';
-
-function blankStat(): AnalyticsStat {
-  return {
-    id: '',
-    analyticsKey: '',
-    kind: 0,
-    timeStamp: null,
-    node: '',
-    roomId: '',
-    roomName: '',
-    participantId: '',
-    trackId: '',
-    score: 0,
-    streams: [],
-    mime: '',
-    minScore: 0,
-    medianScore: 0,
-  };
-}
+import { stream as blankStream, blankStat } from '../helpers/stats.js';
 
 const U32 = [
   1,

@@ -14,6 +14,7 @@ import { encodeNdjsonLine } from '../../src/wire/ndjson-encoder.js';
 import { toJsonLine } from '../../src/wire/to-livekit.js';
 import { analyticsStream } from '../helpers/arbitraries.js';
 import { runs, UNDER_MUTATION } from './runs.js';
+import { blankStat } from '../helpers/stats.js';
 
 /** 9999-12-31T23:59:59Z, the last second protobuf JSON can write. */
 const MAX_SECONDS = 253402300799;
@@ -222,33 +223,14 @@ describe('NDJSON encoder', () => {
     const days = fc.integer({ min: Math.ceil(GO_ZERO_SECONDS / 86_400), max: Math.floor(MAX_SECONDS / 86_400) });
     fc.assert(
       fc.property(days, fc.integer({ min: 0, max: 86_399 }), (day, second) => {
-        const s = { ...emptyStat(), timeStamp: { seconds: day * 86_400 + second, nanos: 0 } };
+        const s = { ...blankStat(), timeStamp: { seconds: day * 86_400 + second, nanos: 0 } };
         expect(Buffer.from(encodeNdjsonLine(s)).toString()).toBe(toJsonLine(s));
       }),
       { numRuns: runs(2000) },
     );
     for (const seconds of [GO_ZERO_SECONDS, MAX_SECONDS, 951_782_400, 4_107_542_400, -2_208_988_800, 0, -1]) {
-      const s = { ...emptyStat(), timeStamp: { seconds, nanos: 0 } };
+      const s = { ...blankStat(), timeStamp: { seconds, nanos: 0 } };
       expect(Buffer.from(encodeNdjsonLine(s)).toString()).toBe(toJsonLine(s));
     }
   });
 });
-
-function emptyStat(): AnalyticsStat {
-  return {
-    id: '',
-    analyticsKey: '',
-    kind: 0,
-    timeStamp: null,
-    node: '',
-    roomId: '',
-    roomName: '',
-    participantId: '',
-    trackId: '',
-    score: 0,
-    streams: [],
-    mime: '',
-    minScore: 0,
-    medianScore: 0,
-  };
-}
