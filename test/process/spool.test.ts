@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -74,10 +74,14 @@ async function emit(s: RunningSidecar, participants: number): Promise<number> {
 const spooled = () => readdirSync(spoolDir).filter((f) => f.endsWith('.batch'));
 
 /** Runs `serve` until it exits (it should: these configurations must not start). */
-function serveUntilExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+function serveUntilExit(
+  env: Record<string, string>,
+  user: { uid?: number; gid?: number } = {},
+): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [MAIN, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0'], {
     cwd: '/',
     env: { PATH: process.env.PATH ?? '', SIDECAR_UPSTREAM: 'stdout:', ...env },
+    ...user,
   });
   cleanup.push(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
@@ -196,6 +200,19 @@ describe('the spool across restarts', () => {
     const ro = await serveUntilExit({ SIDECAR_SPOOL_DIR: readOnly.dir });
     expect(ro.code).toBe(2);
     expect(ro.stderr).toMatch(/SIDECAR_SPOOL_DIR: .*(EROFS|read-only)/);
+  }, 60_000);
+
+  it('refuses a spool directory another user owns, exit 2 naming SIDECAR_SPOOL_DIR', async () => {
+    const foreign = join(dir, 'foreign');
+    mkdirSync(foreign, { mode: 0o755 });
+    chmodSync(dir, 0o755);
+    // as root: the directory stays root's and the sidecar runs as the image's user (uid 1000);
+    // otherwise the directory is made one its owner may not write
+    const user = process.getuid?.() === 0 ? { uid: 1000, gid: 1000 } : (chmodSync(foreign, 0o555), {});
+    const refused = await serveUntilExit({ SIDECAR_SPOOL_DIR: foreign }, user);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^telemetry-sidecar: SIDECAR_SPOOL_DIR: .*foreign.*(EACCES|EPERM)/);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
   }, 60_000);
 
   it('counts spool write failures on a full disk, logs the change once each way, and spools again when space returns', async () => {
