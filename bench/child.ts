@@ -1,4 +1,5 @@
 /** The runner's side of a bench server child process: spawn, ask, stop. */
+import { mkdirSync } from 'node:fs';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +67,7 @@ export class BenchChild {
   async profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
     const dir = process.env.BENCH_WINDOW_PROF;
     if (!dir) return work();
+    mkdirSync(dir, { recursive: true });
     await this.ask('profile-start');
     const result = await work();
     await this.ask('profile-stop', join(dir, `${name}.cpuprofile`));
