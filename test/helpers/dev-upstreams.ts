@@ -23,10 +23,4 @@ export class DevUpstreams {
   }
 }
 
-/** A port nothing listens on (bound once, then released). */
-export async function deadPort(): Promise<number> {
-  const u = new DevUpstream();
-  const port = await u.start();
-  await u.close();
-  return port;
-}
+export { freePort as deadPort } from './ports.js';

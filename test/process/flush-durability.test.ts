@@ -12,6 +12,7 @@ import { StreamType } from '../../src/core/analytics.js';
 import { DevUpstream } from '../../src/dev/upstream-server.js';
 import { spawnSidecar, type RunningSidecar } from '../helpers/process.js';
 import { unary } from '../helpers/rpc.js';
+import { freePort } from '../helpers/ports.js';
 import { sample, stream } from '../helpers/stats.js';
 
 let dir: string;
@@ -23,13 +24,6 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const u = new DevUpstream();
-  const port = await u.start();
-  await u.close();
-  return port;
-}
 
 async function start(port: number, env: Record<string, string> = {}): Promise<RunningSidecar> {
   const s = await spawnSidecar(dir, {

@@ -1,11 +1,22 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSidecarClient } from '../../src/client/sidecar-client.js';
 import { StreamType } from '../../src/core/analytics.js';
 import { DevUpstream } from '../../src/dev/upstream-server.js';
+import { freePort } from '../helpers/ports.js';
 import { scrape } from '../helpers/scrape.js';
 import { MAIN, spawnSidecar, type RunningSidecar } from '../helpers/process.js';
 import { mountTmpfs } from '../helpers/tmpfs.js';
@@ -23,13 +34,6 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const u = new DevUpstream();
-  const port = await u.start();
-  await u.close();
-  return port;
-}
 
 async function start(port: number, env: Record<string, string> = {}): Promise<RunningSidecar> {
   const s = await spawnSidecar(dir, {
