@@ -29,6 +29,12 @@ export async function runInjectWebhook(argv: string[], env: NodeJS.ProcessEnv): 
   }
   const config = loaded.config;
   const logger = createLogger(config.logLevel, undefined, 'inject-webhook');
+  // Handlers before the "listening" line: until a listener exists, SIGTERM's default action kills the
+  // process at once, and whoever waits for that line may send it immediately.
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const signalled = new Promise<NodeJS.Signals>((resolve) => (onSignal = resolve));
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   const server = await startWebhookServer({
     host: config.listenHost,
     port: config.listenPort,
@@ -37,15 +43,16 @@ export async function runInjectWebhook(argv: string[], env: NodeJS.ProcessEnv): 
     certReloadIntervalMs: config.certReloadIntervalMs,
     deps: { defaults: config.defaults, logger, metrics: new InjectMetrics() },
   }).catch(listenFailed(config));
-  if (server === undefined) return;
+  if (server === undefined) {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    return;
+  }
   logger.info(
     { port: server.port, image: config.defaults.image, mode: config.defaults.mode },
     'injection webhook listening',
   );
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await signalled;
   logger.info({ signal }, 'shutting down injection webhook');
   await server.close();
 }
