@@ -10,7 +10,7 @@
  * Each round sends every track's stat once (`INPROC_PARTICIPANTS` × 10
  * tracks, 100 stats per request, default 500 participants). Modes:
  * `session` (default: peek, decode, record, metrics, response), `decode`
- * (a Session's StatsDecoder alone), `record` (SidecarService.trackStats on stats
+ * (decodeSessionRequest alone), `record` (SidecarService.trackStats on stats
  * decoded before the rounds: validation, registry, coalescing, metrics) and
  * `respond` (serializing a SessionResponse per request, as grpc-js does).
  * Their differences split the session's instructions by stage. The last line printed is JSON. Instructions
@@ -39,7 +39,7 @@ import { Session, type SessionCall } from '../src/service/session.js';
 import { SidecarService, type PendingTrackStats } from '../src/service/sidecar.js';
 import { loadPackageDefinition } from '../src/wire/protos.js';
 import { sessionResponseSerializer } from '../src/wire/response-encoder.js';
-import { decodeSessionRequest, StatsDecoder } from '../src/wire/session-decoder.js';
+import { decodeSessionRequest } from '../src/wire/session-decoder.js';
 
 const rounds = Number(process.argv[2] ?? '10');
 const mode = process.argv[3] ?? 'session';
@@ -127,15 +127,11 @@ async function main(): Promise<void> {
   const stats = plan.stats.length * STATS_PER_MESSAGE;
   // encoded with their seq up front: the rounds measure the sidecar, not withSeq
   const requests = plan.stats.map((body, i) => withSeq(i + 1, body));
-  // the record mode's input: the core does not mutate decoded stats, so one decode serves every round.
-  // Only in that mode: holding 5 000 decoded stats taught V8 to allocate the decoder's objects in the
-  // old generation (pretenuring), which made the other modes' rounds collect the old generation over and over
-  const decoded: PendingTrackStats[] = (mode === 'record' ? requests : []).map((req) => {
+  // the record mode's input: the core does not mutate decoded stats, so one decode serves every round
+  const decoded: PendingTrackStats[] = requests.map((req) => {
     const stats = decodeSessionRequest(req).stats!;
     return { decode: () => stats, count: () => stats.stats.length };
   });
-  // as a Session decodes (one decoder reusing its objects)
-  const decoder = new StatsDecoder();
   const profileTo = process.env.INPROC_PROF;
   const inspector = profileTo ? new InspectorSession() : undefined;
   if (inspector) {
@@ -151,7 +147,7 @@ async function main(): Promise<void> {
   let checksum = 0;
   for (let round = 0; round < rounds; round++) {
     if (mode === 'decode') {
-      for (const req of requests) checksum += decoder.session(req).stats!.stats.length;
+      for (const req of requests) checksum += decodeSessionRequest(req).stats!.stats.length;
     } else if (mode === 'record') {
       for (const body of decoded) checksum += service.trackStats(body).accepted ?? 0;
     } else if (mode === 'respond') {

@@ -24,7 +24,7 @@ import {
   decodeFlushRequest,
   decodeListWorkersRequest,
   decodeReleaseRequest,
-  StatsDecoder,
+  decodeTrackStatsRequest,
 } from '../wire/session-decoder.js';
 import { bearerAuth } from './auth.js';
 import { Session, type SessionCall } from './session.js';
@@ -55,8 +55,6 @@ export class GrpcServer {
   readonly health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
   private readonly server: Server;
   private readonly sessions = new Set<Session>();
-  /** The unary TrackStats handler is synchronous: each request's stats are recorded before the next is decoded. */
-  private readonly statsDecoder = new StatsDecoder();
 
   constructor(
     private readonly service: SidecarService,
@@ -125,7 +123,7 @@ export class GrpcServer {
       Activate: this.unary('Activate', (buf) => s.activate(decodeActivateRequest(buf))),
       Release: this.unary('Release', (buf) => s.release(decodeReleaseRequest(buf))),
       TrackStats: this.unary('TrackStats', (buf) =>
-        s.trackStats({ decode: () => this.statsDecoder.trackStats(buf), count: () => countTrackStats(buf) }),
+        s.trackStats({ decode: () => decodeTrackStatsRequest(buf), count: () => countTrackStats(buf) }),
       ),
       Flush: this.unary('Flush', (buf) => s.flush(decodeFlushRequest(buf))),
       ListWorkers: this.unary('ListWorkers', (buf) => s.listWorkers(decodeListWorkersRequest(buf))),

@@ -17,7 +17,7 @@ import type { HelloResponse } from '../generated/telemetry/sidecar/v1/HelloRespo
 import type { SessionResponse } from '../generated/telemetry/sidecar/v1/SessionResponse.js';
 import { SESSION_REQUEST } from '../wire/fields.js';
 import { countSessionStats, peekSessionRequest } from '../wire/request-scan.js';
-import { decodeSessionRequest, StatsDecoder, type Seq } from '../wire/session-decoder.js';
+import { decodeSessionRequest, type Seq } from '../wire/session-decoder.js';
 import { requireId } from './requests.js';
 import type { PendingTrackStats, SidecarService } from './sidecar.js';
 import { isUnexpected, toStatus } from './status.js';
@@ -42,8 +42,6 @@ export class Session {
   /** End of this turn's slice (performance.now()); 0 when no slice is open. */
   private sliceEnd = 0;
   private closed = false;
-  /** A request's stats are recorded before the next request is decoded, so one set of objects serves them all. */
-  private readonly statsDecoder = new StatsDecoder();
 
   constructor(
     private readonly call: SessionCall,
@@ -106,9 +104,7 @@ export class Session {
     // the seq and member are read without decoding, so a refused message still gets its seq
     const { seq, member } = peekSessionRequest(buf);
     try {
-      if (member === SESSION_REQUEST.stats) {
-        return { seq, stats: this.service.trackStats(sessionStats(buf, this.statsDecoder)) };
-      }
+      if (member === SESSION_REQUEST.stats) return { seq, stats: this.service.trackStats(sessionStats(buf)) };
       const req = decodeSessionRequest(buf);
       switch (req.request) {
         case 'hello':
@@ -206,7 +202,7 @@ export class Session {
   }
 }
 
-/** The stats of a Session message whose `request` is `stats`, decoded once admitted (valid until the decoder's next decode). */
-function sessionStats(buf: Buffer, decoder: StatsDecoder): PendingTrackStats {
-  return { decode: () => decoder.session(buf).stats!, count: () => countSessionStats(buf) };
+/** The stats of a Session message whose `request` is `stats`, decoded once admitted. */
+function sessionStats(buf: Buffer): PendingTrackStats {
+  return { decode: () => decodeSessionRequest(buf).stats!, count: () => countSessionStats(buf) };
 }

@@ -24,9 +24,7 @@
  * field numbers come from fields.ts.
  */
 import {
-  emptyStream,
   u64ToNumber,
-  type AnalyticsStream,
   type AnalyticsVideoLayer,
   type StatSample,
   type StreamSample,
@@ -115,91 +113,7 @@ function notUtf8(field: string): never {
   throw new SidecarError('INVALID_ARGUMENT', `${field} is not valid UTF-8`);
 }
 
-/** A StatSample being filled. */
-interface SampleSlot {
-  score: number;
-  mime: string;
-  streams: StreamSample[];
-}
-
-/**
- * At most this many objects of each kind stay in a scratch between
- * requests (a 100-stat request of video tracks uses 100 stats, 100 streams,
- * 300 layers and 200 timestamps); one larger request does not pin its
- * objects for the life of the stream.
- */
-const SCRATCH_KEEP = 1024;
-
-/**
- * The objects a TrackStats body decodes into, reused from one request to the
- * next: each kind is a pool taken in order within a request, so a request
- * uses each object at most once and nothing of the previous request is
- * visible after it. Per stat this saves the stat, its sample, the streams
- * array, each stream, layers array, layer and timestamp (the garbage that
- * was 30 % of decode CPU, bench/README.md). The core copies the numbers out
- * and keeps only strings, which are never reused.
- */
-class Scratch {
-  private readonly list: DecodedTrackStat[] = [];
-  private readonly result: DecodedTrackStats = { stats: this.list };
-  private readonly stats: DecodedTrackStat[] = [];
-  private readonly samples: SampleSlot[] = [];
-  private readonly streams: AnalyticsStream[] = [];
-  private readonly layers: AnalyticsVideoLayer[] = [];
-  private readonly timestamps: Timestamp[] = [];
-  private nextStat = 0;
-  private nextSample = 0;
-  private nextStream = 0;
-  private nextLayer = 0;
-  private nextTimestamp = 0;
-
-  /** Before a request: every object is free again, and what is over SCRATCH_KEEP is let go. */
-  begin(): void {
-    for (const pool of [this.list, this.stats, this.samples, this.streams, this.layers, this.timestamps]) {
-      if (pool.length > SCRATCH_KEEP) pool.length = SCRATCH_KEEP;
-    }
-    this.nextStat = this.nextSample = this.nextStream = this.nextLayer = this.nextTimestamp = 0;
-  }
-
-  /** The TrackStats result, emptied (a repeated `stats` member replaces the earlier one). */
-  trackStats(): DecodedTrackStats {
-    this.list.length = 0;
-    return this.result;
-  }
-
-  trackStat(): DecodedTrackStat {
-    return (this.stats[this.nextStat++] ??= {
-      roomId: '',
-      participantId: '',
-      trackId: '',
-      kind: 0,
-      stat: null,
-      country: '',
-      trackSource: 0,
-      trackType: 0,
-    });
-  }
-
-  /** A sample with no streams yet. */
-  sample(): SampleSlot {
-    return (this.samples[this.nextSample++] ??= { score: 0, mime: '', streams: [] });
-  }
-
-  /** A stream with no layers yet (the other fields are all written by the caller). */
-  stream(): AnalyticsStream {
-    return (this.streams[this.nextStream++] ??= emptyStream());
-  }
-
-  layer(): AnalyticsVideoLayer {
-    return (this.layers[this.nextLayer++] ??= { layer: 0, packets: 0, bytes: 0, frames: 0 });
-  }
-
-  timestamp(): Timestamp {
-    return (this.timestamps[this.nextTimestamp++] ??= { seconds: 0, nanos: 0 });
-  }
-}
-
-/** One request's decoding state: what it may still allocate, the string caches, the objects it fills. */
+/** One request's decoding state: what it may still allocate, and the string caches. */
 class Context {
   /** Sub-messages this request may still decode. */
   private messagesLeft: number;
@@ -208,10 +122,7 @@ class Context {
   readonly participant: StringCache = stringCache();
   readonly mime: StringCache = stringCache();
 
-  constructor(
-    readonly limits: RequestLimits,
-    readonly scratch: Scratch,
-  ) {
+  constructor(readonly limits: RequestLimits) {
     this.messagesLeft = limits.messagesPerRequest;
   }
 
@@ -284,12 +195,7 @@ function videoLayer(r: ProtoReader, ctx: Context, length: number, n: number): An
     }
   }
   r.leave(outer);
-  const out = ctx.scratch.layer();
-  out.layer = layer;
-  out.packets = packets;
-  out.bytes = bytes;
-  out.frames = frames;
-  return out;
+  return { layer, packets, bytes, frames };
 }
 
 function analyticsStream(r: ProtoReader, ctx: Context, length: number, n: number): StreamSample {
@@ -309,9 +215,7 @@ function analyticsStream(r: ProtoReader, ctx: Context, length: number, n: number
   let nacks = 0;
   let plis = 0;
   let firs = 0;
-  const out = ctx.scratch.stream();
-  const videoLayers = out.videoLayers;
-  let layerCount = 0;
+  const videoLayers: AnalyticsVideoLayer[] = [];
   let startTime: Timestamp | null = null;
   let endTime: Timestamp | null = null;
   let packetsOutOfOrder = 0;
@@ -364,16 +268,16 @@ function analyticsStream(r: ProtoReader, ctx: Context, length: number, n: number
         firs = r.uint32();
         break;
       case 15 satisfies Stream['videoLayers']:
-        if (layerCount === ctx.limits.layersPerStream) {
+        if (videoLayers.length === ctx.limits.layersPerStream) {
           throw overLimit(`a stream holds more than ${ctx.limits.layersPerStream} video layers`);
         }
-        videoLayers[layerCount++] = videoLayer(r, ctx, r.uint32(), n + 1);
+        videoLayers.push(videoLayer(r, ctx, r.uint32(), n + 1));
         break;
       case 17 satisfies Stream['startTime']:
-        startTime = timestamp(r, ctx, r.uint32(), n + 1, ctx.scratch.timestamp());
+        startTime = timestamp(r, ctx, r.uint32(), n + 1, { seconds: 0, nanos: 0 });
         break;
       case 18 satisfies Stream['endTime']:
-        endTime = timestamp(r, ctx, r.uint32(), n + 1, ctx.scratch.timestamp());
+        endTime = timestamp(r, ctx, r.uint32(), n + 1, { seconds: 0, nanos: 0 });
         break;
       case 19 satisfies Stream['packetsOutOfOrder']:
         packetsOutOfOrder = r.uint32();
@@ -383,25 +287,27 @@ function analyticsStream(r: ProtoReader, ctx: Context, length: number, n: number
     }
   }
   r.leave(outer);
-  if (videoLayers.length !== layerCount) videoLayers.length = layerCount;
-  out.ssrc = ssrc;
-  out.primaryPackets = primaryPackets;
-  out.primaryBytes = primaryBytes;
-  out.retransmitPackets = retransmitPackets;
-  out.retransmitBytes = retransmitBytes;
-  out.paddingPackets = paddingPackets;
-  out.paddingBytes = paddingBytes;
-  out.packetsLost = packetsLost;
-  out.frames = frames;
-  out.rtt = rtt;
-  out.jitter = jitter;
-  out.nacks = nacks;
-  out.plis = plis;
-  out.firs = firs;
-  out.startTime = startTime;
-  out.endTime = endTime;
-  out.packetsOutOfOrder = packetsOutOfOrder;
-  return out;
+  // the key order of the core's AnalyticsStream, so every stream has one shape
+  return {
+    ssrc,
+    primaryPackets,
+    primaryBytes,
+    retransmitPackets,
+    retransmitBytes,
+    paddingPackets,
+    paddingBytes,
+    packetsLost,
+    frames,
+    rtt,
+    jitter,
+    nacks,
+    plis,
+    firs,
+    videoLayers,
+    startTime,
+    endTime,
+    packetsOutOfOrder,
+  };
 }
 
 /** AnalyticsStat to the fields coalescing reads; the others (ANALYTICS_STAT_NOT_DECODED) are read past with the same checks. */
@@ -410,9 +316,7 @@ function analyticsStat(r: ProtoReader, ctx: Context, length: number, n: number, 
   const outer = r.enter(length);
   let score = 0;
   let mime = '';
-  const out = ctx.scratch.sample();
-  const streams = out.streams;
-  let streamCount = 0;
+  const streams: StreamSample[] = [];
   while (r.pos < r.len) {
     const t = r.uint32();
     switch (t >>> 3) {
@@ -435,10 +339,10 @@ function analyticsStat(r: ProtoReader, ctx: Context, length: number, n: number, 
         score = r.float();
         break;
       case 10 satisfies Stat['streams']:
-        if (streamCount === ctx.limits.streamsPerStat) {
+        if (streams.length === ctx.limits.streamsPerStat) {
           throw overLimit(`a stat holds more than ${ctx.limits.streamsPerStat} streams`);
         }
-        streams[streamCount++] = analyticsStream(r, ctx, r.uint32(), n + 1);
+        streams.push(analyticsStream(r, ctx, r.uint32(), n + 1));
         break;
       case 11 satisfies Stat['mime']:
         mime = r.stringLike(ctx.mime) ?? notUtf8(`stats[${at}].stat.mime`);
@@ -452,11 +356,7 @@ function analyticsStat(r: ProtoReader, ctx: Context, length: number, n: number, 
     }
   }
   r.leave(outer);
-  // what the previous request left past the end goes (a native call, so only when the count differs)
-  if (streams.length !== streamCount) streams.length = streamCount;
-  out.score = score;
-  out.mime = mime;
-  return out;
+  return { score, mime, streams };
 }
 
 function trackStat(r: ProtoReader, ctx: Context, length: number, n: number, at: number): DecodedTrackStat {
@@ -502,22 +402,12 @@ function trackStat(r: ProtoReader, ctx: Context, length: number, n: number, at: 
     }
   }
   r.leave(outer);
-  const out = ctx.scratch.trackStat();
-  out.roomId = roomId;
-  out.participantId = participantId;
-  out.trackId = trackId;
-  out.kind = kind;
-  out.stat = stat;
-  out.country = country;
-  out.trackSource = trackSource;
-  out.trackType = trackType;
-  return out;
+  return { roomId, participantId, trackId, kind, stat, country, trackSource, trackType };
 }
 
 /** The body of a TrackStatsRequest, up to r.len. */
 function trackStatsBody(r: ProtoReader, ctx: Context, n: number): DecodedTrackStats {
-  const out = ctx.scratch.trackStats();
-  const stats = out.stats;
+  const stats: DecodedTrackStat[] = [];
   while (r.pos < r.len) {
     const t = r.uint32();
     if (t >>> 3 === (1 satisfies Stats['stats'])) {
@@ -529,7 +419,7 @@ function trackStatsBody(r: ProtoReader, ctx: Context, n: number): DecodedTrackSt
       r.skipType(t & 7, n);
     }
   }
-  return out;
+  return { stats };
 }
 
 function nested<T>(r: ProtoReader, ctx: Context, body: (r: ProtoReader, ctx: Context, n: number) => T): T {
@@ -697,7 +587,6 @@ function decodeMessage<T>(
   buf: Buffer,
   limits: RequestLimits,
   body: (r: ProtoReader, ctx: Context, n: number) => T,
-  scratch = new Scratch(),
 ): T {
   if (buf.length > limits.messageBytes) {
     throw new SidecarError(
@@ -706,44 +595,20 @@ function decodeMessage<T>(
       REQUEST_LIMIT_REASON,
     );
   }
-  scratch.begin();
   try {
-    return body(new ProtoReader(buf), new Context(limits, scratch), 0);
+    return body(new ProtoReader(buf), new Context(limits), 0);
   } catch (err) {
     if (err instanceof SidecarError) throw err;
     throw new SidecarError('INVALID_ARGUMENT', `malformed ${what}: ${(err as Error).message}`, MALFORMED_REASON);
   }
 }
 
-/**
- * Decodes the requests that carry stats into objects it reuses: what it
- * returns, and every object in it, is valid only until the next decode on
- * the same decoder. The ingest path records a request's stats before it
- * decodes the next (Session handles its requests one at a time, the unary
- * TrackStats handler is synchronous), and the core copies the numbers out
- * and keeps only strings; so each Session stream and each server has its own.
- * Otherwise, the results equal those of the functions below.
- */
-export class StatsDecoder {
-  private readonly scratch = new Scratch();
-
-  /** A SessionRequest message. Throws a SidecarError on refusal. */
-  session(buf: Buffer, limits = REQUEST_LIMITS): DecodedSessionRequest {
-    return decodeMessage('SessionRequest', buf, limits, sessionBody, this.scratch);
-  }
-
-  /** A TrackStatsRequest message (the unary TrackStats RPC). Throws a SidecarError on refusal. */
-  trackStats(buf: Buffer, limits = REQUEST_LIMITS): DecodedTrackStats {
-    return decodeMessage('TrackStatsRequest', buf, limits, trackStatsBody, this.scratch);
-  }
-}
-
-/** A SessionRequest message, in objects of its own. Throws a SidecarError on refusal. */
+/** A SessionRequest message. Throws a SidecarError on refusal. */
 export function decodeSessionRequest(buf: Buffer, limits = REQUEST_LIMITS): DecodedSessionRequest {
   return decodeMessage('SessionRequest', buf, limits, sessionBody);
 }
 
-/** A TrackStatsRequest message (the unary TrackStats RPC), in objects of its own. Throws a SidecarError on refusal. */
+/** A TrackStatsRequest message (the unary TrackStats RPC). Throws a SidecarError on refusal. */
 export function decodeTrackStatsRequest(buf: Buffer, limits = REQUEST_LIMITS): DecodedTrackStats {
   return decodeMessage('TrackStatsRequest', buf, limits, trackStatsBody);
 }

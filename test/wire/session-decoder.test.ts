@@ -33,9 +33,7 @@ import {
   decodeTrackStatsRequest,
   MALFORMED_REASON,
   REQUEST_LIMIT_REASON,
-  StatsDecoder,
   u64Seq,
-  type DecodedTrackStat,
 } from '../../src/wire/session-decoder.js';
 import { toNumbers, toStatSample } from '../helpers/from-wire.js';
 import { loadProtoRoot } from '../helpers/proto-schema.js';
@@ -396,21 +394,13 @@ const decodedStats = (s: TrackStatsRequest__Output) => ({
   stats: s.stats.map((t) => ({ ...t, stat: t.stat ? toStatSample(t.stat) : null })),
 });
 
-/**
- * The ingest path's decoder reuses its objects from one request to the next,
- * so one of them decodes every request of every property here, accepted and
- * refused ones in between: each result is compared before the next decode,
- * which is the lifetime it promises.
- */
-const reused = new StatsDecoder();
-
 function judgeSession(test: string, bytes: Buffer, exact = true): Verdict {
   return judge(
     test,
     exact,
     bytes,
     referenceOf('Session'),
-    (b, limits) => reused.session(b, limits),
+    decodeSessionRequest,
     (r) => (r as unknown as SessionRequest__Output).stats,
     (r) => {
       const a = r as unknown as SessionRequest__Output;
@@ -425,7 +415,7 @@ function judgeTrackStats(test: string, bytes: Buffer, exact = true): Verdict {
     exact,
     bytes,
     referenceOf('TrackStats'),
-    (b, limits) => reused.trackStats(b, limits),
+    decodeTrackStatsRequest,
     (r) => r as unknown as TrackStatsRequest__Output,
     (r) => decodedStats(r as unknown as TrackStatsRequest__Output),
   );
@@ -728,93 +718,5 @@ describe('every field sent with every wire type', () => {
     const decoded = decodeSessionRequest(bytes).stats!.stats[0]!.stat!;
     expect(decoded.score).toBe(2.5);
     expect(decoded.streams[0]).toMatchObject({ ...stream, videoLayers: [layer] });
-  });
-});
-
-describe('the reusing decoder (StatsDecoder) and the decode functions', () => {
-  const Req = typeOf('telemetry.sidecar.v1.SessionRequest');
-  const trackStat = (i: number) => ({
-    roomId: 'R',
-    participantId: 'P',
-    trackId: `T${i}`,
-    stat: {
-      score: 1 + i,
-      mime: 'video/VP8',
-      timeStamp: { seconds: 5, nanos: 6 },
-      streams: [
-        {
-          primaryPackets: i,
-          videoLayers: [{ layer: 0, packets: i }, { layer: 1 }],
-          startTime: { seconds: i, nanos: 1 },
-          endTime: { seconds: i + 1, nanos: 2 },
-        },
-      ],
-    },
-  });
-  const request = (stats: number, first = 0) =>
-    encode(Req, { seq: 1, stats: { stats: Array.from({ length: stats }, (_, i) => trackStat(first + i)) } });
-  /** Every object of a decoded stat, the ones the decoder may reuse. */
-  const objectsOf = (s: DecodedTrackStat) => {
-    const stream = s.stat!.streams[0]!;
-    return [
-      s,
-      s.stat,
-      s.stat!.streams,
-      stream,
-      stream.videoLayers,
-      ...stream.videoLayers,
-      stream.startTime,
-      stream.endTime,
-    ];
-  };
-
-  it('fills the same objects again on the next decode, and only those of the previous request', () => {
-    const decoder = new StatsDecoder();
-    const first = decoder.session(request(3)).stats!.stats;
-    const held = first.map(objectsOf);
-    expect(first[1]).toMatchObject({ trackId: 'T1', stat: { score: 2 } });
-    const second = decoder.session(request(3, 10)).stats!.stats;
-    expect(second.map(objectsOf)).toEqual(held.map((objects) => objects.map(() => expect.anything())));
-    second.map(objectsOf).forEach((objects, i) => objects.forEach((o, j) => expect(o).toBe(held[i]![j])));
-    // the earlier result is gone (its lifetime is one decode) and the new one is exact
-    expect(second.map((s) => s.trackId)).toEqual(['T10', 'T11', 'T12']);
-    expect(second[2]!.stat!.streams[0]).toMatchObject({ primaryPackets: 12, startTime: { seconds: 12, nanos: 1 } });
-    // a shorter request leaves no stat, stream or layer of the longer one behind
-    const third = decoder.trackStats(
-      encode(typeOf('telemetry.sidecar.v1.TrackStatsRequest'), { stats: [{ trackId: 'X' }] }),
-    );
-    expect(third).toEqual({
-      stats: [
-        { roomId: '', participantId: '', trackId: 'X', kind: 0, stat: null, country: '', trackSource: 0, trackType: 0 },
-      ],
-    });
-  });
-
-  it('keeps at most 1024 objects of each kind from one request to the next', () => {
-    const decoder = new StatsDecoder();
-    const big = request(1100);
-    const before = decoder.session(big).stats!.stats.map(objectsOf);
-    const after = decoder.session(big).stats!.stats.map(objectsOf);
-    // two layers and two timestamps a stat: those pools reach 1024 at the 512th stat
-    for (const i of [0, 511]) after[i]!.forEach((o, j) => expect(o).toBe(before[i]![j]));
-    after[512]!.slice(0, 5).forEach((o, j) => expect(o).toBe(before[512]![j]));
-    after[512]!.slice(5).forEach((o, j) => expect(o).not.toBe(before[512]![j + 5]));
-    after[1023]!.slice(0, 5).forEach((o, j) => expect(o).toBe(before[1023]![j]));
-    for (const i of [1024, 1099]) after[i]!.forEach((o, j) => expect(o).not.toBe(before[i]![j]));
-    expect(after[1099]![0]).toMatchObject({ trackId: 'T1099' });
-  });
-
-  it('gives each call of the decode functions objects of its own', () => {
-    const a = decodeSessionRequest(request(2));
-    const b = decodeSessionRequest(request(2, 5));
-    const c = decodeTrackStatsRequest(
-      encode(typeOf('telemetry.sidecar.v1.TrackStatsRequest'), { stats: [trackStat(7)] }),
-    );
-    expect(a.stats!.stats.map((s) => s.trackId)).toEqual(['T0', 'T1']);
-    expect(b.stats!.stats.map((s) => s.trackId)).toEqual(['T5', 'T6']);
-    expect(c.stats[0]!.stat!.streams[0]!.videoLayers).toEqual([
-      { layer: 0, packets: 7, bytes: 0, frames: 0 },
-      { layer: 1, packets: 0, bytes: 0, frames: 0 },
-    ]);
   });
 });
