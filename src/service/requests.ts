@@ -65,9 +65,13 @@ export interface TrackStatEntry extends TrackStatInput {
   readonly country: string;
 }
 
-/** Checks and converts decoded TrackStats; the hand decoder already gives the stats in the core's shape. */
-export function toTrackStatInputs(stats: readonly DecodedTrackStat[]): TrackStatEntry[] {
-  const out: TrackStatEntry[] = new Array<TrackStatEntry>(stats.length);
+/**
+ * Checks decoded TrackStats and hands back the same array as the registry's
+ * input: a decoded stat already has the core's shape, so once its kind, stat
+ * and ids pass it is used as it is, not copied (a copy per stat showed in the
+ * decoder's instruction counts, bench/README.md).
+ */
+export function toTrackStatInputs(stats: readonly DecodedTrackStat[]): readonly TrackStatEntry[] {
   for (let i = 0; i < stats.length; i++) {
     const s = stats[i]!;
     if (s.kind !== StreamType.UPSTREAM && s.kind !== StreamType.DOWNSTREAM) {
@@ -77,25 +81,19 @@ export function toTrackStatInputs(stats: readonly DecodedTrackStat[]): TrackStat
       );
     }
     if (!s.stat) throw new SidecarError('INVALID_ARGUMENT', `${at(i)}.stat is required`);
-    out[i] = {
-      roomId: requireStatId(s.roomId, i, 'room_id'),
-      participantId: requireStatId(s.participantId, i, 'participant_id'),
-      // empty is legal: LiveKit keys participant-level data stats with an empty track id
-      trackId: s.trackId.length * 3 <= MAX_ID_BYTES ? s.trackId : optionalText(s.trackId, `${at(i)}.track_id`),
-      kind: s.kind,
-      stat: s.stat,
-      country:
-        s.country.length * 3 <= MAX_COUNTRY_BYTES
-          ? s.country
-          : optionalText(s.country, `${at(i)}.country`, MAX_COUNTRY_BYTES),
-    };
+    requireStatId(s.roomId, i, 'room_id');
+    requireStatId(s.participantId, i, 'participant_id');
+    // empty is legal: LiveKit keys participant-level data stats with an empty track id
+    if (s.trackId.length * 3 > MAX_ID_BYTES) optionalText(s.trackId, `${at(i)}.track_id`);
+    if (s.country.length * 3 > MAX_COUNTRY_BYTES) optionalText(s.country, `${at(i)}.country`, MAX_COUNTRY_BYTES);
   }
-  return out;
+  // every stat has passed the checks that make it a TrackStatEntry
+  return stats as readonly TrackStatEntry[];
 }
 
 const at = (i: number) => `stats[${i}]`;
 
 /** requireId without building the field name unless the id is refused (this runs per stat). */
-function requireStatId(value: string, i: number, field: string): string {
-  return fitsIdBytes(value) ? value : requireId(value, `${at(i)}.${field}`);
+function requireStatId(value: string, i: number, field: string): void {
+  if (!fitsIdBytes(value)) requireId(value, `${at(i)}.${field}`);
 }

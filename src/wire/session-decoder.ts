@@ -134,7 +134,11 @@ class Context {
   }
 }
 
-function timestamp(r: ProtoReader, ctx: Context, length: number, n: number): Timestamp {
+/**
+ * A Timestamp into `out` (a repeated one replaces the earlier, as in
+ * proto-loader): the caller decides whether it is a new object or scratch.
+ */
+function timestamp(r: ProtoReader, ctx: Context, length: number, n: number, out: Timestamp): Timestamp {
   ctx.message();
   const outer = r.enter(length);
   let seconds = 0;
@@ -155,8 +159,13 @@ function timestamp(r: ProtoReader, ctx: Context, length: number, n: number): Tim
     }
   }
   r.leave(outer);
-  return { seconds, nanos };
+  out.seconds = seconds;
+  out.nanos = nanos;
+  return out;
 }
+
+/** Where the stat's own time_stamp goes: it is read for its malformation checks only, and never kept. */
+const IGNORED_TIMESTAMP: Timestamp = { seconds: 0, nanos: 0 };
 
 function videoLayer(r: ProtoReader, ctx: Context, length: number, n: number): AnalyticsVideoLayer {
   ctx.message();
@@ -265,10 +274,10 @@ function analyticsStream(r: ProtoReader, ctx: Context, length: number, n: number
         videoLayers.push(videoLayer(r, ctx, r.uint32(), n + 1));
         break;
       case 17 satisfies Stream['startTime']:
-        startTime = timestamp(r, ctx, r.uint32(), n + 1);
+        startTime = timestamp(r, ctx, r.uint32(), n + 1, { seconds: 0, nanos: 0 });
         break;
       case 18 satisfies Stream['endTime']:
-        endTime = timestamp(r, ctx, r.uint32(), n + 1);
+        endTime = timestamp(r, ctx, r.uint32(), n + 1, { seconds: 0, nanos: 0 });
         break;
       case 19 satisfies Stream['packetsOutOfOrder']:
         packetsOutOfOrder = r.uint32();
@@ -324,8 +333,7 @@ function analyticsStat(r: ProtoReader, ctx: Context, length: number, n: number, 
         r.uint32();
         break;
       case 3 satisfies Stat['timeStamp']:
-        // decoded for its malformation checks only
-        timestamp(r, ctx, r.uint32(), n + 1);
+        timestamp(r, ctx, r.uint32(), n + 1, IGNORED_TIMESTAMP);
         break;
       case 9 satisfies Stat['score']:
         score = r.float();

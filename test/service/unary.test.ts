@@ -115,6 +115,22 @@ describe('unary RPCs', () => {
       status.INVALID_ARGUMENT,
       'stats[1].track_id must be at most 256 bytes, got 257',
     );
+    await expectStatus(
+      unary(c, c.TrackStats, { stats: [stat('T'), { ...stat('T'), country: 'é'.repeat(33) }] }),
+      status.INVALID_ARGUMENT,
+      'stats[1].country must be at most 64 bytes, got 66',
+    );
+    await expectStatus(
+      unary(c, c.TrackStats, { stats: [{ ...stat('T'), stat: null }] }),
+      status.INVALID_ARGUMENT,
+      'stats[0].stat is required',
+    );
+    // at the byte limits (and past the length shortcut of 3 bytes per code unit): accepted, no worker in that room
+    expect(
+      await unary(c, c.TrackStats, {
+        stats: [{ ...stat('é'.repeat(128)), roomId: 'é'.repeat(128), country: 'é'.repeat(32) }],
+      }),
+    ).toEqual({ accepted: 0, invalid: 0, noWorker: 1 });
 
     const def = loadPackageDefinition()['telemetry.sidecar.v1.TelemetrySidecar'] as ServiceDefinition;
     const raw = new Client(t.target, credentials.createInsecure());
