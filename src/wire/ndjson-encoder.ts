@@ -202,16 +202,15 @@ export function statJson(s: AnalyticsStat): string {
   return f ? `${f}}` : '{}';
 }
 
-let scratch = Buffer.allocUnsafe(16 * 1024);
-
 /**
- * One NDJSON line (the stat's JSON and `\n`) as UTF-8. The bytes are a view
- * of a reused buffer, valid until the next call (the Sink.encode contract).
+ * Writes one NDJSON line (the stat's JSON and `\n`) as UTF-8 into `into`
+ * from `at`, and returns its length; or -1 (the sink contract's NO_ROOM)
+ * when it does not fit before the end of `into`. Nothing before `at` is touched.
  */
-export function encodeNdjsonLine(stat: AnalyticsStat): Uint8Array {
+export function encodeNdjsonLineInto(stat: AnalyticsStat, into: Buffer, at: number): number {
   const line = `${statJson(stat)}\n`;
+  const room = into.length - at;
   // JSON.stringify escaped every lone surrogate, so each UTF-16 unit is at most 3 UTF-8 bytes
-  if (line.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(Math.max(line.length * 3, scratch.length * 2));
-  const n = scratch.write(line, 0, 'utf8');
-  return scratch.subarray(0, n);
+  if (line.length * 3 > room && Buffer.byteLength(line, 'utf8') > room) return -1;
+  return into.write(line, at, 'utf8');
 }
