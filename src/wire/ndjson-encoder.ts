@@ -36,7 +36,9 @@ let lastFloatJson = '0';
 /**
  * float/double: a number, or the strings protobuf JSON uses for the values
  * JSON lacks. The shortest round-trip spelling of a double is the costly
- * part, and a stat's score, min and median are often the same value.
+ * part, and a stat's score, min and median are often the same value. (A
+ * map of recent renderings measured slower on the load generator's scores,
+ * which rarely repeat across tracks: bench/README.md.)
  */
 function float(v: number): string {
   if (v === lastFloat) return lastFloatJson;
@@ -60,26 +62,18 @@ function pad4(n: number): string {
 }
 
 /**
- * What protobuf-es's Timestamp.toJson returns, quoted: `new Date(ms).toISOString()`
- * with its `.000Z` replaced by the nanos. The date is computed with the
- * proleptic Gregorian civil-from-days algorithm (H. Hinnant), as Date does.
+ * The first part of what protobuf-es's Timestamp.toJson returns, with its
+ * opening quote: `new Date(ms).toISOString()` up to the seconds. The date is
+ * computed with the proleptic Gregorian civil-from-days algorithm
+ * (H. Hinnant), as Date does.
  */
-function timestamp(ts: Timestamp): string {
-  const { seconds, nanos } = ts;
+function datePrefix(seconds: number): string {
   if (!Number.isInteger(seconds)) throw new RangeError(`cannot encode Timestamp seconds ${seconds}`);
   const ms = seconds * 1000;
   if (ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS) {
     throw new Error(
       'cannot encode google.protobuf.Timestamp to JSON: must be from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z inclusive',
     );
-  }
-  if (nanos < 0) throw new Error('cannot encode google.protobuf.Timestamp to JSON: nanos must not be negative');
-  let z = 'Z';
-  if (nanos > 0) {
-    const digits = String(nanos + 1_000_000_000).substring(1);
-    if (digits.substring(3) === '000000') z = `.${digits.substring(0, 3)}Z`;
-    else if (digits.substring(6) === '000') z = `.${digits.substring(0, 6)}Z`;
-    else z = `.${digits}Z`;
   }
   const days = Math.floor(seconds / SECONDS_PER_DAY);
   const secondOfDay = seconds - days * SECONDS_PER_DAY;
@@ -97,25 +91,42 @@ function timestamp(ts: Timestamp): string {
   const hour = Math.floor(secondOfDay / 3600);
   const minute = Math.floor((secondOfDay - hour * 3600) / 60);
   const second = secondOfDay - hour * 3600 - minute * 60;
-  return `"${pad4(year)}-${pad2(month)}-${pad2(day)}T${pad2(hour)}:${pad2(minute)}:${pad2(second)}${z}"`;
+  return `"${pad4(year)}-${pad2(month)}-${pad2(day)}T${pad2(hour)}:${pad2(minute)}:${pad2(second)}`;
+}
+
+/** The rest, with the closing quote: the toISOString's `.000Z` replaced by 0, 3, 6 or 9 digits of the nanos. */
+function fraction(nanos: number): string {
+  if (nanos < 0) throw new Error('cannot encode google.protobuf.Timestamp to JSON: nanos must not be negative');
+  if (nanos === 0) return 'Z"';
+  const digits = String(nanos + 1_000_000_000).substring(1);
+  if (digits.substring(3) === '000000') return `.${digits.substring(0, 3)}Z"`;
+  if (digits.substring(6) === '000') return `.${digits.substring(0, 6)}Z"`;
+  return `.${digits}Z"`;
 }
 
 /**
- * One rendering remembered per timestamp field: a flush stamps every stat
- * with the same time, and a track's start and end times often repeat.
+ * One rendering remembered per timestamp field, in two parts: a flush
+ * stamps every stat with the same time, and the start and end times of a
+ * flush's tracks mostly fall in the same few seconds, with nanos that differ.
  */
 class TimestampCache {
   private seconds = NaN;
   private nanos = NaN;
-  private json = '';
+  private prefix = '';
+  private suffix = '';
 
-  render(ts: Timestamp): string {
-    if (ts.seconds !== this.seconds || ts.nanos !== this.nanos) {
-      this.json = timestamp(ts);
+  /** Writes the Timestamp's JSON; throws, as the library does, for one that has none. */
+  write(ts: Timestamp): void {
+    if (ts.seconds !== this.seconds) {
+      this.prefix = datePrefix(ts.seconds);
       this.seconds = ts.seconds;
+    }
+    if (ts.nanos !== this.nanos) {
+      this.suffix = fraction(ts.nanos);
       this.nanos = ts.nanos;
     }
-    return this.json;
+    ascii(this.prefix);
+    ascii(this.suffix);
   }
 }
 
@@ -152,8 +163,11 @@ function room(n: number): void {
 function ascii(s: string): void {
   const n = s.length;
   room(n);
-  for (let i = 0; i < n; i++) buf[pos + i] = s.charCodeAt(i);
-  pos += n;
+  // locals: the module's `buf` and `pos` would be reloaded from the context on every byte
+  const b = buf;
+  const p = pos;
+  for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
+  pos = p + n;
 }
 
 /** `{` before an object's first field, `,` before the others, then the quoted key and its colon. */
@@ -177,13 +191,14 @@ function digits(v: number): void {
   let n = 1;
   for (let x = v; x >= 10; x = Math.floor(x / 10)) n++;
   room(n);
+  const b = buf;
   let i = pos + n;
+  pos = i;
   do {
     const q = Math.floor(v / 10);
-    buf[--i] = 48 + (v - q * 10);
+    b[--i] = 48 + (v - q * 10);
     v = q;
   } while (v > 0);
-  pos += n;
 }
 
 /** int32/uint32 as JSON.stringify writes the number. */
@@ -206,15 +221,16 @@ function int64(t: number): void {
 function string(s: string): void {
   const n = s.length;
   room(n + 2);
+  const b = buf;
   let p = pos;
-  buf[p++] = QUOTE;
+  b[p++] = QUOTE;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    // control characters, `"` and `\` are escaped; past ASCII the UTF-8 differs from the code unit
+    // control characters, `"` and `\\` are escaped; past ASCII the UTF-8 differs from the code unit
     if (c < 0x20 || c === QUOTE || c === 0x5c || c > 0x7e) return escaped(s);
-    buf[p++] = c;
+    b[p++] = c;
   }
-  buf[p++] = QUOTE;
+  b[p++] = QUOTE;
   pos = p;
 }
 
@@ -299,12 +315,12 @@ function stream(s: AnalyticsStream): void {
   }
   if (s.startTime) {
     key(sep, '"startTime":');
-    ascii(startTimeCache.render(s.startTime));
+    startTimeCache.write(s.startTime);
     sep = COMMA;
   }
   if (s.endTime) {
     key(sep, '"endTime":');
-    ascii(endTimeCache.render(s.endTime));
+    endTimeCache.write(s.endTime);
     sep = COMMA;
   }
   sep = counter(sep, '"packetsOutOfOrder":', s.packetsOutOfOrder);
@@ -340,7 +356,7 @@ function stat(s: AnalyticsStat): void {
   }
   if (s.timeStamp) {
     key(sep, '"timeStamp":');
-    ascii(timeStampCache.render(s.timeStamp));
+    timeStampCache.write(s.timeStamp);
     sep = COMMA;
   }
   sep = text(sep, '"node":', s.node);
