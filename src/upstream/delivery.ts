@@ -541,6 +541,7 @@ export class Delivery {
       return false;
     }
     this.metrics.upstreamStats('retried', batch.count);
+    if (batch.failures === 0) this.detach(batch);
     this.upstream.failed(err, { queuedStats: this.heldStats });
     if (batch.failures > 0 && this.acks > batch.acksAtFailure) batch.strikes++;
     batch.failures++;
@@ -548,6 +549,22 @@ export class Delivery {
     if (batch.strikes < this.strikesToQuarantine) return true;
     await this.quarantine(batch, err as SinkError);
     return false;
+  }
+
+  /**
+   * Gives a batch that failed its own copy of its bytes: it goes to the back
+   * of the queue, and its view would keep the whole slab alive (up to four
+   * batches' worth) after the batches around it are delivered.
+   */
+  private detach(batch: QueuedBatch): void {
+    const payloads = batch.payloads;
+    for (let i = 0; i < payloads.length; i++) {
+      const payload = payloads[i]!;
+      if (payload.byteLength === payload.buffer.byteLength) continue;
+      const own = Buffer.allocUnsafeSlow(payload.byteLength);
+      own.set(payload);
+      payloads[i] = own;
+    }
   }
 
   /** Takes a poison batch out of delivery: into the spool's quarantine when there is one, else discarded. */

@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import type { AnalyticsStat } from '../../src/core/analytics.js';
 import { TrackAggregate } from '../../src/core/coalesce.js';
 import { Delivery } from '../../src/upstream/delivery.js';
-import type { Batch, Sink } from '../../src/upstream/sink.js';
+import { Backoff } from '../../src/upstream/backoff.js';
+import { SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
 import { encodeAnalyticsStatsEntryInto } from '../../src/wire/analytics-encoder.js';
 import { encodeNdjsonLineInto } from '../../src/wire/ndjson-encoder.js';
 import { recordingDeliveryMetrics } from '../helpers/delivery-metrics.js';
@@ -159,5 +160,41 @@ describe('Delivery batches, encoded in place', () => {
     expect(sink.sent.map((b) => b.count)).toEqual([2, 1, 1]);
     expect(sink.sent[1]!.bytes).toBeGreaterThan(5000);
     expect(Buffer.concat(sink.sent[1]!.payloads)).toEqual(encodeWith(encodeNdjsonLineInto, huge));
+  });
+
+  it('a batch that failed holds its own bytes, not the batch buffer it was cut from, and is re-sent unchanged', async () => {
+    const stats = Array.from({ length: 6 }, (_, i) => ({ ...base, trackId: `T${i}` }));
+    const sends: { id: string; payload: Uint8Array; bytes: Buffer }[] = [];
+    let failures = 0;
+    const sink: Sink = {
+      description: 'failing once',
+      format: 'test',
+      maxBatchBytes: 1e6,
+      encodeInto: encodeNdjsonLineInto,
+      send: async (batch) => {
+        const [payload] = batch.payloads;
+        sends.push({ id: batch.id, payload: payload!, bytes: Buffer.from(payload!) });
+        // the first batch fails once: it goes behind the second, which is delivered
+        if (sends.length === 1 && failures++ === 0) throw SinkError.transient('try again', 'unavailable');
+      },
+      close: async () => undefined,
+    };
+    const d = new Delivery(
+      sink,
+      { batchMaxStats: 3, queueMaxBytes: 1e9, backoff: new Backoff(1, 1) },
+      recordingDeliveryMetrics().metrics,
+      silent,
+    );
+    d.enqueue(stats);
+    expect(await d.seal().delivered).toBe(true);
+    const [first, second, retry] = sends;
+    expect([first!.id, second!.id, retry!.id]).toEqual([first!.id, second!.id, first!.id]);
+    // cut from one batch buffer: views of it
+    expect(first!.payload.buffer).toBe(second!.payload.buffer);
+    expect(first!.payload.buffer.byteLength).toBeGreaterThan(first!.payload.byteLength);
+    // the retry: its own buffer, exactly its size, the same bytes
+    expect(retry!.payload.buffer).not.toBe(second!.payload.buffer);
+    expect(retry!.payload.buffer.byteLength).toBe(retry!.payload.byteLength);
+    expect(retry!.bytes).toEqual(first!.bytes);
   });
 });
