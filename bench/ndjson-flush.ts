@@ -14,7 +14,8 @@
  * (the bench's 100 000 pending tracks). `FLUSH_MODE=delivery` measures the
  * sink's path alone: the same number of flush-shaped stats (warm-up.ts),
  * made once, enqueued in the scheduler's chunks of 8, sealed and delivered
- * each round, with no registry or ingest. `FLUSH_PROF=FILE` writes a CPU
+ * each round, with no registry or ingest (`FLUSH_SCORES=random`: a
+ * different score on every stat, as the load generator sends). `FLUSH_PROF=FILE` writes a CPU
  * profile of the flushes alone; `FLUSH_SPOOL=1` adds a spool directory. For
  * instruction counts, run it under cachegrind for 2 and for 12 rounds and
  * divide the difference by the stats of 10 rounds (bench/README.md). The
@@ -152,6 +153,14 @@ async function main(): Promise<void> {
   const perRound: { stats: number; cpuMs: number; worstCpuMs: number; loopMaxMs: number; worst: Stall[] }[] = [];
   const deliveryOnly = process.env.FLUSH_MODE === 'delivery';
   const made = deliveryOnly ? Array.from({ length: participants * TRACKS }, (_, i) => warmUpStat(i, Date.now())) : [];
+  // FLUSH_SCORES=random: one score per stat as the load generator makes them (3.5 + random, float32), min and median equal
+  if (process.env.FLUSH_SCORES === 'random') {
+    let seed = 1;
+    for (const stat of made) {
+      seed = (seed * 16807) % 2147483647;
+      stat.score = stat.minScore = stat.medianScore = Math.fround(3.5 + seed / 2147483647);
+    }
+  }
   /** The sink's path alone: enqueue in the scheduler's chunks, seal, wait for delivery. */
   const deliverMade = async () => {
     for (let i = 0; i < made.length; i += 8) delivery.enqueue(made.slice(i, i + 8));
