@@ -238,6 +238,15 @@ describe('encoders at the boundaries of every field', () => {
     }
   });
 
+  it('IngestStats: an error other than running out of room reaches the caller (delivery would offer room forever)', () => {
+    const broken = { ...blankStat(), streams: null } as unknown as AnalyticsStat;
+    expect(() => encodeAnalyticsStatsEntryInto(broken, Buffer.alloc(1024), 0)).toThrow(TypeError);
+    // and the encoder is not left broken by it
+    expect(encodeChecked(encodeAnalyticsStatsEntryInto, { ...blankStat(), id: 'a' })).toEqual(
+      Buffer.from(new LkStats({ stats: [toLivekitStat({ ...blankStat(), id: 'a' })] }).toBinary()),
+    );
+  });
+
   it('NDJSON: a line is refused exactly when it does not fit, and written whole when it does', () => {
     for (const stat of [
       { ...blankStat(), id: 'a' },
