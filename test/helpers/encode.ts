@@ -4,11 +4,12 @@ import { NO_ROOM, type Sink } from '../../src/upstream/sink.js';
 
 /** One stat's bytes through `encodeInto`, offered more room until they fit. */
 export function encodeWith(encodeInto: Sink['encodeInto'], stat: AnalyticsStat): Buffer {
-  for (let size = 256; ; size *= 2) {
+  for (let size = 256; size <= 64 * 1024 * 1024; size *= 2) {
     const into = Buffer.alloc(size);
     const n = encodeInto(stat, into, 0);
     if (n !== NO_ROOM) return into.subarray(0, n);
   }
+  throw new Error('the encoder refused 64 MiB of room');
 }
 
 /** Several stats' bytes back to back: one batch payload. */
@@ -50,6 +51,8 @@ export function encodeChecked(encodeInto: EncodeInto, stat: AnalyticsStat): Buff
       }
       return Buffer.from(into.subarray(at, at + n));
     }
+    // no test stat needs this much: an encoder that always refuses fails here, not after allocating gigabytes
+    if (room > 64 * 1024 * 1024) throw new Error(`the encoder refused ${room} bytes of room`);
     room = Math.max(1, room * 2);
   }
 }
