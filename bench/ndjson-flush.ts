@@ -149,6 +149,7 @@ async function main(): Promise<void> {
     Number(process.hrtime.bigint() / 1000n) - (performance.now() - nowMs) * 1000;
   const gaps: { round: number; cpuMs: number; gcMs: number; fromUs: number; toUs: number }[] = [];
   let cpuUs = 0;
+  let userUs = 0;
   let statsFlushed = 0;
   const perRound: { stats: number; cpuMs: number; worstCpuMs: number; loopMaxMs: number; worst: Stall[] }[] = [];
   const deliveryOnly = process.env.FLUSH_MODE === 'delivery';
@@ -192,6 +193,7 @@ async function main(): Promise<void> {
       });
     }
     cpuUs += us;
+    userUs += used.user;
     statsFlushed += result.statsEmitted;
     perRound.push({
       stats: result.statsEmitted,
@@ -219,6 +221,8 @@ async function main(): Promise<void> {
       rounds,
       statsPerRound: statsFlushed / rounds,
       cpuUsPerStat: cpuUs / statsFlushed,
+      // without the kernel's share (file writes, fdatasync)
+      userUsPerStat: userUs / statsFlushed,
       bytesPerStat: fileBytes / statsFlushed,
       worstCpuMs: perRound.map((r) => Number(r.worstCpuMs.toFixed(1))),
       loopMaxMs: perRound.map((r) => Number(r.loopMaxMs.toFixed(1))),

@@ -251,6 +251,8 @@ describe('encoders at the boundaries of every field', () => {
     for (const stat of [
       { ...blankStat(), id: 'a' },
       { ...blankStat(), mime: '€'.repeat(30), id: 'x'.repeat(50) },
+      // an escaped string last, where three bytes per character would not fit but its UTF-8 does
+      { ...blankStat(), roomId: 'r\u0001"', id: 'é'.repeat(20) },
     ]) {
       const line = Buffer.from(toJsonLine(stat));
       for (const at of [0, 5]) {
