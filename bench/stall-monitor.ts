@@ -16,6 +16,9 @@ export interface Stall {
   /** GC pauses that began inside the gap: total, and which kinds ('major', 'minor', 'incremental', 'weak'). */
   gcMs: number;
   gc: string[];
+  /** The gap's ends, in `performance.now()` milliseconds: to find it in a CPU profile. */
+  fromMs: number;
+  toMs: number;
 }
 
 const KEEP = 5;
@@ -67,6 +70,8 @@ export class StallMonitor {
         cpuMs: g.cpuMs,
         gcMs: inside.reduce((a, e) => a + e.duration, 0),
         gc: inside.map((e) => GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other'),
+        fromMs: g.from,
+        toMs: g.to,
       };
     });
   }

@@ -15,7 +15,7 @@ import type { AnalyticsStat } from '../core/analytics.js';
 import { Backoff } from './backoff.js';
 import { BatchIds } from './batch-id.js';
 import { Health } from './health.js';
-import { SinkError, type Batch, type Sink } from './sink.js';
+import { NO_ROOM, SinkError, type Batch, type Sink } from './sink.js';
 import { recordFootprint, type Spool, type SpoolDropReason, type SpoolOpenResult } from './spool.js';
 
 /**
@@ -25,6 +25,14 @@ import { recordFootprint, type Spool, type SpoolDropReason, type SpoolOpenResult
  * quarantine a healthy batch with probability 2^-10.
  */
 export const DEFAULT_QUARANTINE_STRIKES = 10;
+
+/**
+ * Smallest batch buffer (slab). Batches are cut back to back out of one
+ * slab, and their payloads are views of it, so a slab lives until its last
+ * batch is settled; a new one is at least four times the largest batch
+ * seen, which bounds the bytes copied when an open batch moves to it.
+ */
+const SLAB_BYTES = 1024 * 1024;
 
 export interface DeliveryMetrics {
   upstreamStats(result: 'delivered' | 'retried' | 'dropped', n: number): void;
@@ -43,6 +51,8 @@ export interface DeliveryOptions {
   ids?: BatchIds;
   /** default DEFAULT_QUARANTINE_STRIKES */
   quarantineStrikes?: number;
+  /** Smallest batch buffer, in bytes; default SLAB_BYTES (tests make it tiny to move batches between slabs often). */
+  slabBytes?: number;
 }
 
 /** The batches cut between two seals: one flush's share of the queue. */
@@ -71,7 +81,7 @@ class Group {
   }
 }
 
-/** The batch being filled: its bytes are in Delivery's builder until it is cut. */
+/** The batch being filled: its bytes are the slab's from `Delivery.start` to `Delivery.end`. */
 interface OpenBatch {
   bytes: number;
   count: number;
@@ -120,8 +130,17 @@ export class Delivery {
   private readonly ready = new Set<QueuedBatch>();
   private inFlight: QueuedBatch | undefined;
   private open: OpenBatch | undefined;
-  /** Holds the open batch's encodings back to back, so a batch costs one allocation rather than one per stat. */
-  private builder = Buffer.allocUnsafe(64 * 1024);
+  /**
+   * The batch buffer: the sink encodes each stat straight into it, after
+   * the open batch's bytes; a cut batch's payload is a view of it, never
+   * written again.
+   */
+  private slab: Buffer;
+  /** Where the open batch starts in the slab, and where its bytes end (the next stat goes there). */
+  private start = 0;
+  private end = 0;
+  private largestBatch = 0;
+  private readonly slabBytes: number;
   private group = new Group();
   private heldBytes = 0;
   private heldStats = 0;
@@ -146,6 +165,8 @@ export class Delivery {
     this.backoff = options.backoff ?? new Backoff();
     this.ids = options.ids ?? new BatchIds();
     this.strikesToQuarantine = options.quarantineStrikes ?? DEFAULT_QUARANTINE_STRIKES;
+    this.slabBytes = options.slabBytes ?? SLAB_BYTES;
+    this.slab = Buffer.allocUnsafe(this.slabBytes);
     this.upstream = new Health(logger, 'upstream', { sink: sink.description }, (up) => metrics.upstreamUp(up));
     this.spoolHealth = new Health(logger, 'spool writes', { dir: options.spool?.dir });
   }
@@ -166,26 +187,51 @@ export class Delivery {
    */
   enqueue(stats: readonly AnalyticsStat[]): void {
     for (const stat of stats) {
-      let payload: Uint8Array;
+      let length: number;
       try {
-        payload = this.sink.encode(stat);
+        length = this.encode(stat);
       } catch (err) {
         this.unencodable(stat, err);
         continue;
       }
       let open = this.open;
-      if (!open || open.count >= this.options.batchMaxStats || open.bytes + payload.length > this.sink.maxBatchBytes) {
+      if (!open || open.count >= this.options.batchMaxStats || open.bytes + length > this.sink.maxBatchBytes) {
+        // the stat's bytes directly follow the open batch's: they start the next batch where they are
         this.cut();
         open = this.open = { bytes: 0, count: 0, group: this.group };
         this.group.pending++;
       }
-      this.append(open.bytes, payload);
-      open.bytes += payload.length;
+      this.end += length;
+      open.bytes += length;
       open.count++;
-      this.heldBytes += payload.length;
+      this.heldBytes += length;
       this.heldStats++;
     }
     this.trim();
+  }
+
+  /**
+   * Has the sink encode the stat into the slab, after the open batch, and
+   * returns its length. When it does not fit, the open batch moves to a
+   * larger slab and the sink tries again. A throw leaves everything as it was.
+   */
+  private encode(stat: AnalyticsStat): number {
+    for (;;) {
+      const length = this.sink.encodeInto(stat, this.slab, this.end);
+      if (length !== NO_ROOM) return length;
+      this.newSlab(this.slab.length - this.end);
+    }
+  }
+
+  /** A fresh slab holding the open batch's bytes, with more room after them than the `refused` bytes the sink did not fit in. */
+  private newSlab(refused: number): void {
+    const carried = this.end - this.start;
+    const size = Math.max(this.slabBytes, 4 * this.largestBatch, 2 * (carried + refused));
+    const slab = Buffer.allocUnsafe(size);
+    this.slab.copy(slab, 0, this.start, this.end);
+    this.slab = slab;
+    this.start = 0;
+    this.end = carried;
   }
 
   private unencodable(stat: AnalyticsStat, err: unknown): void {
@@ -205,9 +251,13 @@ export class Delivery {
     );
   }
 
-  /** Encodes a stat and drops it: the scheduler warms the encoder at start with synthetic stats. */
+  /**
+   * Encodes a stat into the slab as enqueue does and drops it (the next
+   * stat overwrites it): the scheduler warms the encode path at start with
+   * synthetic stats.
+   */
   warm(stat: AnalyticsStat): void {
-    this.sink.encode(stat);
+    this.encode(stat);
   }
 
   /** Closes the current group: the promises of its batches' fate. */
@@ -338,21 +388,13 @@ export class Delivery {
     return this.options.spool ? Math.max(bytes, recordFootprint(bytes)) : bytes;
   }
 
-  private append(at: number, payload: Uint8Array): void {
-    if (at + payload.length > this.builder.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.builder.length * 2, at + payload.length));
-      this.builder.copy(grown, 0, 0, at);
-      this.builder = grown;
-    }
-    this.builder.set(payload, at);
-  }
-
   private cut(): void {
     const open = this.open;
     if (!open) return;
     this.open = undefined;
-    const payload = Buffer.allocUnsafe(open.bytes);
-    this.builder.copy(payload, 0, 0, open.bytes);
+    const payload = this.slab.subarray(this.start, this.end);
+    this.start = this.end;
+    if (open.bytes > this.largestBatch) this.largestBatch = open.bytes;
     const batch: QueuedBatch = {
       id: this.ids.next(),
       payloads: [payload],
@@ -499,6 +541,7 @@ export class Delivery {
       return false;
     }
     this.metrics.upstreamStats('retried', batch.count);
+    if (batch.failures === 0) this.detach(batch);
     this.upstream.failed(err, { queuedStats: this.heldStats });
     if (batch.failures > 0 && this.acks > batch.acksAtFailure) batch.strikes++;
     batch.failures++;
@@ -506,6 +549,22 @@ export class Delivery {
     if (batch.strikes < this.strikesToQuarantine) return true;
     await this.quarantine(batch, err as SinkError);
     return false;
+  }
+
+  /**
+   * Gives a batch that failed its own copy of its bytes: it goes to the back
+   * of the queue, and its view would keep the whole slab alive (up to four
+   * batches' worth) after the batches around it are delivered.
+   */
+  private detach(batch: QueuedBatch): void {
+    const payloads = batch.payloads;
+    for (let i = 0; i < payloads.length; i++) {
+      const payload = payloads[i]!;
+      if (payload.byteLength === payload.buffer.byteLength) continue;
+      const own = Buffer.allocUnsafeSlow(payload.byteLength);
+      own.set(payload);
+      payloads[i] = own;
+    }
   }
 
   /** Takes a poison batch out of delivery: into the spool's quarantine when there is one, else discarded. */

@@ -16,7 +16,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import type { AnalyticsStat } from '../core/analytics.js';
-import { encodeAnalyticsStatsEntry } from '../wire/analytics-encoder.js';
+import { encodeAnalyticsStatsEntryInto } from '../wire/analytics-encoder.js';
 import { loadPackageDefinition } from '../wire/protos.js';
 import { isDropReason } from '../observe/drop-reasons.js';
 import { SinkError, type Batch, type Sink } from './sink.js';
@@ -84,8 +84,8 @@ export class GrpcSink implements Sink {
   }
 
   /** Concatenated entries form one AnalyticsStats message: the batch is sent as one. */
-  encode(stat: AnalyticsStat): Uint8Array {
-    return encodeAnalyticsStatsEntry(stat);
+  encodeInto(stat: AnalyticsStat, into: Buffer, at: number): number {
+    return encodeAnalyticsStatsEntryInto(stat, into, at);
   }
 
   send(batch: Batch): Promise<void> {
@@ -113,7 +113,9 @@ export class GrpcSink implements Sink {
           }
         },
       );
-      call.write(Buffer.concat(batch.payloads));
+      // a queued payload is never written again once cut: sent as it is, not copied
+      const [only] = batch.payloads;
+      call.write(batch.payloads.length === 1 && Buffer.isBuffer(only) ? only : Buffer.concat(batch.payloads));
       call.end();
     });
   }

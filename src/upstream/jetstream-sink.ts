@@ -19,8 +19,8 @@ import {
 import { connect, errors, headers, millis, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { AnalyticsStat } from '../core/analytics.js';
-import { encodeAnalyticsStatsEntry } from '../wire/analytics-encoder.js';
-import { toJsonLine } from '../wire/to-livekit.js';
+import { encodeAnalyticsStatsEntryInto } from '../wire/analytics-encoder.js';
+import { encodeNdjsonLineInto } from '../wire/ndjson-encoder.js';
 import { Backoff } from './backoff.js';
 import { entryOffsets } from './jetstream-parts.js';
 import { connectionOptions, type NatsConnectionSettings } from './nats-connection.js';
@@ -124,8 +124,10 @@ export class JetStreamSink implements Sink {
     return Math.max(1, this.maxPayload() - this.headerBytes('x'.repeat(MAX_ID_LENGTH), 1e9));
   }
 
-  encode(stat: AnalyticsStat): Uint8Array {
-    return this.format === 'protobuf' ? encodeAnalyticsStatsEntry(stat) : Buffer.from(toJsonLine(stat));
+  encodeInto(stat: AnalyticsStat, into: Buffer, at: number): number {
+    return this.format === 'protobuf'
+      ? encodeAnalyticsStatsEntryInto(stat, into, at)
+      : encodeNdjsonLineInto(stat, into, at);
   }
 
   async send(batch: Batch): Promise<void> {

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AnalyticsStat } from '../core/analytics.js';
-import { encodeNdjsonLine } from '../wire/ndjson-encoder.js';
+import { encodeNdjsonLineInto } from '../wire/ndjson-encoder.js';
 import { errorCode, openFile as defaultOpenFile, writeAll, type OpenFile, type WritableFile } from './durable-file.js';
 import { SinkError, type Batch, type Sink } from './sink.js';
 
@@ -13,10 +13,6 @@ const NEWLINE = 0x0a;
 
 export const DEFAULT_FILE_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_FILE_MAX_FILES = 3;
-
-function encodeLine(stat: AnalyticsStat): Uint8Array {
-  return encodeNdjsonLine(stat);
-}
 
 export interface NdjsonFileOptions {
   /** A batch that would take the file past this size goes to a new file; in bytes, default 64 MiB. */
@@ -58,8 +54,8 @@ export class NdjsonFileSink implements Sink {
     this.open = options.openFile ?? defaultOpenFile;
   }
 
-  encode(stat: AnalyticsStat): Uint8Array {
-    return encodeLine(stat);
+  encodeInto(stat: AnalyticsStat, into: Buffer, at: number): number {
+    return encodeNdjsonLineInto(stat, into, at);
   }
 
   async send(batch: Batch): Promise<void> {
@@ -176,8 +172,8 @@ export class StdoutSink implements Sink {
 
   constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
 
-  encode(stat: AnalyticsStat): Uint8Array {
-    return encodeLine(stat);
+  encodeInto(stat: AnalyticsStat, into: Buffer, at: number): number {
+    return encodeNdjsonLineInto(stat, into, at);
   }
 
   send(batch: Batch): Promise<void> {

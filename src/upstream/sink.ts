@@ -26,17 +26,30 @@ export interface Sink {
   readonly description: string;
   /** What `encode` produces (`ndjson`, `protobuf`): spooled batches are only replayed into the same format. */
   readonly format: string;
-  /** Largest batch, in encoded bytes, the sink accepts in one send; read at every cut, so it may change (NATS max_payload). */
-  /** Read at every cut, so it may change while running (the NATS sink follows the server's max_payload). */
+  /** Largest batch, in encoded bytes, the sink accepts in one send; read at every cut, so it may change (the NATS sink follows the server's max_payload). */
   readonly maxBatchBytes: number;
   /**
-   * Encodes one stat as it will stand in a batch. The bytes need only stay
-   * valid until the next call: the caller copies them into the batch.
+   * Writes one stat, as it will stand in a batch, into `into` from `at`
+   * (the delivery queue's batch buffer, so the bytes are never copied per
+   * stat) and returns how many bytes it wrote; or returns NO_ROOM when they
+   * would run past the end of `into` (whatever it wrote past `at` is then
+   * garbage), and the caller offers more room. Throws when the stat has no
+   * encoding in this format.
    */
-  encode(stat: AnalyticsStat): Uint8Array;
+  encodeInto(stat: AnalyticsStat, into: Buffer, at: number): number;
   /** Resolves once the batch is durably accepted; rejects with a SinkError otherwise. */
   send(batch: Batch): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What `Sink.encodeInto` returns when the stat does not fit in the room it was given. */
+export const NO_ROOM = -1;
+
+/** `Sink.encodeInto` for an encoder that produces the bytes elsewhere: copies them in, or NO_ROOM. */
+export function copyInto(bytes: Uint8Array, into: Buffer, at: number): number {
+  if (at + bytes.length > into.length) return NO_ROOM;
+  into.set(bytes, at);
+  return bytes.length;
 }
 
 /**

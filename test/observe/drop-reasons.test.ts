@@ -10,7 +10,7 @@ import { StreamType, type AnalyticsStat } from '../../src/core/analytics.js';
 import { DevUpstream } from '../../src/dev/upstream-server.js';
 import { DROP_REASONS } from '../../src/observe/drop-reasons.js';
 import { SidecarMetrics } from '../../src/observe/metrics.js';
-import type { Batch, Sink } from '../../src/upstream/sink.js';
+import { copyInto, type Batch, type Sink } from '../../src/upstream/sink.js';
 import { unary } from '../helpers/rpc.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { sample, stream } from '../helpers/stats.js';
@@ -60,8 +60,8 @@ class HeldSink implements Sink {
   sends = 0;
   private release!: () => void;
   private readonly released = new Promise<void>((resolve) => (this.release = resolve));
-  encode(s: AnalyticsStat): Uint8Array {
-    return Buffer.from(s.trackId);
+  encodeInto(s: AnalyticsStat, into: Buffer, at: number): number {
+    return copyInto(Buffer.from(s.trackId), into, at);
   }
   async send(_batch: Batch): Promise<void> {
     this.sends++;

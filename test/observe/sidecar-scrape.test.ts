@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamType, type AnalyticsStat } from '../../src/core/analytics.js';
-import type { Batch, Sink } from '../../src/upstream/sink.js';
+import { copyInto, type Batch, type Sink } from '../../src/upstream/sink.js';
 import { unary } from '../helpers/rpc.js';
 import { SessionClient } from '../../src/client/session-client.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
@@ -118,8 +118,8 @@ class HeldSink implements Sink {
   private release!: () => void;
   readonly released = new Promise<void>((resolve) => (this.release = resolve));
   sends = 0;
-  encode(s: AnalyticsStat): Uint8Array {
-    return Buffer.from(s.trackId);
+  encodeInto(s: AnalyticsStat, into: Buffer, at: number): number {
+    return copyInto(Buffer.from(s.trackId), into, at);
   }
   async send(_batch: Batch): Promise<void> {
     this.sends++;

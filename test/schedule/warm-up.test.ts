@@ -12,7 +12,8 @@ import { WorkerRegistry } from '../../src/core/registry.js';
 import { FlushScheduler, type FlushSink } from '../../src/schedule/scheduler.js';
 import { StatStamper } from '../../src/schedule/stamp.js';
 import { WARM_UP_STATS, warmUpStat } from '../../src/schedule/warm-up.js';
-import { encodeNdjsonLine } from '../../src/wire/ndjson-encoder.js';
+import { encodeNdjsonLineInto } from '../../src/wire/ndjson-encoder.js';
+import { encodeChecked } from '../helpers/encode.js';
 import { toJsonLine } from '../../src/wire/to-livekit.js';
 
 class WarmingSink implements FlushSink {
@@ -78,7 +79,7 @@ describe('encoder warm-up', () => {
   it('uses stats every encoder writes as the library does', () => {
     for (const i of [0, 1, 2, 3, WARM_UP_STATS - 1]) {
       const stat = warmUpStat(i, 1_764_000_000_000);
-      expect(Buffer.from(encodeNdjsonLine(stat)).toString()).toBe(toJsonLine(stat));
+      expect(encodeChecked(encodeNdjsonLineInto, stat).toString()).toBe(toJsonLine(stat));
       // every field set, so the encoder's every branch is exercised
       const json = JSON.parse(toJsonLine(stat)) as Record<string, unknown>;
       expect(Object.keys(json).length).toBeGreaterThanOrEqual(i % 2 === 0 ? 13 : 14);

@@ -7,7 +7,7 @@ import { SidecarError } from '../../src/core/errors.js';
 import { StreamType } from '../../src/core/analytics.js';
 import { MemoryGuard, v8Collector, type MemoryReading } from '../../src/service/memory-guard.js';
 import { Delivery } from '../../src/upstream/delivery.js';
-import type { Batch, Sink } from '../../src/upstream/sink.js';
+import { copyInto, type Batch, type Sink } from '../../src/upstream/sink.js';
 import { scrape } from '../helpers/scrape.js';
 import { unary } from '../helpers/rpc.js';
 import { SessionClient } from '../../src/client/session-client.js';
@@ -213,7 +213,7 @@ describe('MemoryGuard', () => {
       description: 'stuck',
       format: 'test',
       maxBatchBytes: 1_000_000,
-      encode: () => new Uint8Array(100_000),
+      encodeInto: (_stat, into, at) => copyInto(new Uint8Array(100_000), into, at),
       send: (batch) => {
         sends.push(batch);
         return new Promise(() => undefined); // the upstream never answers

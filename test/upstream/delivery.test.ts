@@ -9,7 +9,7 @@ import { TrackAggregate } from '../../src/core/coalesce.js';
 import { Backoff } from '../../src/upstream/backoff.js';
 import { Delivery } from '../../src/upstream/delivery.js';
 import { NdjsonFileSink } from '../../src/upstream/ndjson-sink.js';
-import { SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
+import { copyInto, SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
 import { Spool } from '../../src/upstream/spool.js';
 import { FillingDisk } from '../helpers/short-write.js';
 import { recordingDeliveryMetrics } from '../helpers/delivery-metrics.js';
@@ -25,8 +25,8 @@ class ScriptedSink implements Sink {
   private pending: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
   /** Fixed-width encodings, so a batch splits back into its stats. */
-  encode(stat: AnalyticsStat): Uint8Array {
-    return Buffer.from(stat.trackId.padEnd(WIDTH, '.'));
+  encodeInto(stat: AnalyticsStat, into: Buffer, at: number): number {
+    return copyInto(Buffer.from(stat.trackId.padEnd(WIDTH, '.')), into, at);
   }
   send(batch: Batch): Promise<void> {
     const bytes = Buffer.concat(batch.payloads).toString();
@@ -148,8 +148,8 @@ class AnsweringSink implements Sink {
 
   constructor(private readonly fate: (tracks: string[], attempt: number) => Error | undefined = () => undefined) {}
 
-  encode(stat: AnalyticsStat): Uint8Array {
-    return Buffer.from(stat.trackId.padEnd(WIDTH, '.'));
+  encodeInto(stat: AnalyticsStat, into: Buffer, at: number): number {
+    return copyInto(Buffer.from(stat.trackId.padEnd(WIDTH, '.')), into, at);
   }
   async send(batch: Batch): Promise<void> {
     const bytes = Buffer.concat(batch.payloads).toString();
@@ -401,7 +401,10 @@ describe('Delivery of a stat the sink cannot encode', () => {
       delivery.enqueue([a!, { ...b!, streams: [late] }, c!, { ...c!, trackId: 'd', streams: [late] }]);
       expect(await delivery.seal().delivered).toBe(false);
       expect(counts).toMatchObject({ delivered: 2, 'dropped:unencodable': 2 });
-      const written = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { trackId: string });
+      const written = readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { trackId: string });
       expect(written.map((s) => s.trackId)).toEqual(['a', 'c']);
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain('a stat the sink cannot encode was dropped');

@@ -9,6 +9,7 @@ import { JetStreamSink } from '../../src/upstream/jetstream-sink.js';
 import { captureLog, readStream, statIds, stats } from '../helpers/jetstream.js';
 import { natsAdmin, startNatsServer } from '../helpers/nats-server.js';
 import { makePki } from '../helpers/pki.js';
+import { encodeAllWith } from '../helpers/encode.js';
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -31,7 +32,7 @@ async function publishOnce(
   cleanup.push(() => sink.close());
   await sink.send({
     id: 'auth-1',
-    payloads: [Buffer.concat(stats(2, 'auth').map((s) => Buffer.from(sink.encode(s))))],
+    payloads: [encodeAllWith(sink, stats(2, 'auth'))],
     bytes: 0,
     count: 2,
   });

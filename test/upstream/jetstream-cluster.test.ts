@@ -63,7 +63,7 @@ describe('JetStream sink, three-node cluster', () => {
       get maxBatchBytes() {
         return sink.maxBatchBytes;
       },
-      encode: (stat) => sink.encode(stat),
+      encodeInto: (stat, into, at) => sink.encodeInto(stat, into, at),
       send: async (batch: Batch) => {
         batches.set(
           batch.id,

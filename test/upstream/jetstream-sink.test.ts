@@ -22,6 +22,7 @@ import { unary } from '../helpers/rpc.js';
 import { startTestSidecar } from '../helpers/sidecar.js';
 import { sample, stream as statStream } from '../helpers/stats.js';
 import { recordingDeliveryMetrics } from '../helpers/delivery-metrics.js';
+import { encodeAllWith } from '../helpers/encode.js';
 
 const silent = pino({ level: 'silent' });
 const cleanup: (() => Promise<unknown> | void)[] = [];
@@ -76,7 +77,7 @@ function writerSink(subject: string, extra: Parameters<typeof jetStreamSink>[2] 
 function grpcBytes(list: ReturnType<typeof stats>): Buffer {
   const grpc = new GrpcSink({ target: '127.0.0.1:1', tls: false });
   cleanup.push(() => grpc.close());
-  return Buffer.concat(list.map((s) => Buffer.from(grpc.encode(s))));
+  return encodeAllWith(grpc, list);
 }
 
 const deliveryCounter = recordingDeliveryMetrics;
@@ -120,7 +121,7 @@ describe('JetStream sink, one server', () => {
       get maxBatchBytes() {
         return made.sink.maxBatchBytes;
       },
-      encode: (stat) => made.sink.encode(stat),
+      encodeInto: (stat, into, at) => made.sink.encodeInto(stat, into, at),
       send: async (batch: Batch) => {
         ids.push(batch.id);
         // a copy: the sink must not know this batch was acked, as when the ack never arrived

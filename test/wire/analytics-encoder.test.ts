@@ -9,7 +9,8 @@ import { AnalyticsStats as LkStats } from '@livekit/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AnalyticsStat, Timestamp } from '../../src/core/analytics.js';
-import { encodeAnalyticsStatsEntry } from '../../src/wire/analytics-encoder.js';
+import { encodeAnalyticsStatsEntryInto } from '../../src/wire/analytics-encoder.js';
+import { encodeChecked } from '../helpers/encode.js';
 import { loadPackageDefinition } from '../../src/wire/protos.js';
 import { toLivekitStat } from '../../src/wire/to-livekit.js';
 import { analyticsStream } from '../helpers/arbitraries.js';
@@ -18,8 +19,9 @@ import { runs } from './runs.js';
 const livekitBytes = (stats: AnalyticsStat[]) =>
   Buffer.from(new LkStats({ stats: stats.map(toLivekitStat) }).toBinary());
 
-/** Copies: the encoder's result is only valid until its next call. */
-const ours = (stats: AnalyticsStat[]) => Buffer.concat(stats.map((s) => Buffer.from(encodeAnalyticsStatsEntry(s))));
+/** Each stat written into a buffer at an offset, with too little room at first (test/helpers/encode.ts). */
+const ours = (stats: AnalyticsStat[]) =>
+  Buffer.concat(stats.map((s) => encodeChecked(encodeAnalyticsStatsEntryInto, s)));
 
 const u32 = fc.oneof(fc.nat({ max: 300 }), fc.constantFrom(0, 127, 128, 16383, 16384, 2 ** 31, 2 ** 32 - 1));
 /** The core holds uint64 counters as doubles: exact below 2^53, multiples of 2048 near 2^64. */

@@ -9,7 +9,8 @@
 import type protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import type { AnalyticsStat } from '../../src/core/analytics.js';
-import { encodeAnalyticsStatsEntry } from '../../src/wire/analytics-encoder.js';
+import { encodeAnalyticsStatsEntryInto } from '../../src/wire/analytics-encoder.js';
+import { encodeChecked } from '../helpers/encode.js';
 import { ANALYTICS_STAT_NOT_DECODED, CODEC_FIELDS } from '../../src/wire/fields.js';
 import { decodeListWorkersRequest, decodeSessionRequest } from '../../src/wire/session-decoder.js';
 import { loadProtoRoot } from '../helpers/proto-schema.js';
@@ -124,7 +125,10 @@ function coreValue(field: protobuf.Field): unknown {
 describe('hand encoder', () => {
   const AnalyticsStats = typeOf('livekit.AnalyticsStats');
   const readBack = (stat: AnalyticsStat) =>
-    AnalyticsStats.toObject(AnalyticsStats.decode(encodeAnalyticsStatsEntry(stat)), { longs: Number, defaults: false });
+    AnalyticsStats.toObject(AnalyticsStats.decode(encodeChecked(encodeAnalyticsStatsEntryInto, stat)), {
+      longs: Number,
+      defaults: false,
+    });
 
   for (const [message, place] of Object.entries(ENCODED)) {
     it(`writes every field of ${message}`, () => {

@@ -11,8 +11,10 @@ import { AnalyticsStats as LkStats } from '@livekit/protocol';
 import { describe, expect, it } from 'vitest';
 import type { AnalyticsStat, AnalyticsStream, AnalyticsVideoLayer, Timestamp } from '../../src/core/analytics.js';
 import { GO_ZERO_SECONDS } from '../../src/core/gotime.js';
-import { encodeAnalyticsStatsEntry } from '../../src/wire/analytics-encoder.js';
-import { encodeNdjsonLine, statJson } from '../../src/wire/ndjson-encoder.js';
+import { encodeAnalyticsStatsEntryInto } from '../../src/wire/analytics-encoder.js';
+import { encodeNdjsonLineInto } from '../../src/wire/ndjson-encoder.js';
+import { encodeChecked } from '../helpers/encode.js';
+import { NO_ROOM } from '../../src/upstream/sink.js';
 import { toJsonLine, toLivekitStat } from '../../src/wire/to-livekit.js';
 import { stream as blankStream, blankStat } from '../helpers/stats.js';
 
@@ -205,38 +207,69 @@ describe('encoders at the boundaries of every field', () => {
     // protobuf-es has no binary form for 2^64 and above (a sum past uint64); the NDJSON test below covers it
     const all = variants().filter(([name]) => !name.endsWith(`=${2 ** 64}`));
     for (const [name, stat] of all) {
-      const ours = Buffer.from(encodeAnalyticsStatsEntry(stat));
+      const ours = encodeChecked(encodeAnalyticsStatsEntryInto, stat);
       const theirs = Buffer.from(new LkStats({ stats: [toLivekitStat(stat)] }).toBinary());
       if (!ours.equals(theirs)) expect(ours.toString('hex'), name).toBe(theirs.toString('hex'));
     }
     // concatenated entries form one AnalyticsStats, each after a large one included
     const batch = all.slice(0, 60);
-    const ours = Buffer.concat(batch.map(([, s]) => Buffer.from(encodeAnalyticsStatsEntry(s))));
+    const ours = Buffer.concat(batch.map(([, s]) => encodeChecked(encodeAnalyticsStatsEntryInto, s)));
     const theirs = Buffer.from(new LkStats({ stats: batch.map(([, s]) => toLivekitStat(s)) }).toBinary());
     expect(ours.equals(theirs)).toBe(true);
   });
 
-  it('IngestStats: a short string that reaches the end of the reused buffer is written whole', () => {
+  it('IngestStats: with the buffer ending anywhere around a stat, its bytes are written whole or refused', () => {
     const id = 'é'.repeat(20);
-    const capacity = () => encodeAnalyticsStatsEntry(blankStat()).buffer.byteLength;
-    // the mime ends ever closer to the end of the buffer (the encoder grows it and keeps it), then the id, which at
-    // some point no longer fits; four bytes a step, once from each offset, so that the id's end jumps past the
-    // buffer's (a step of one would make the stat's own length, written last, grow the buffer first)
-    for (const start of [100, 101, 102, 103]) {
-      const size = capacity();
-      for (let before = start; before >= 0; before -= 4) {
-        const stat = { ...blankStat(), mime: 'm'.repeat(size - 8 - before), id };
-        const ours = Buffer.from(encodeAnalyticsStatsEntry(stat));
-        const theirs = Buffer.from(new LkStats({ stats: [toLivekitStat(stat)] }).toBinary());
-        expect(ours.equals(theirs), `${before} bytes before the end of ${size}`).toBe(true);
+    const stat = { ...blankStat(), mime: 'm'.repeat(150), id };
+    const theirs = Buffer.from(new LkStats({ stats: [toLivekitStat(stat)] }).toBinary());
+    // the buffer's end falls before, inside and after the id (the last field), from each of a few offsets
+    for (const at of [0, 3]) {
+      for (let room = theirs.length - 70; room <= theirs.length + 70; room++) {
+        const into = Buffer.alloc(at + room, 0xa5);
+        const n = encodeAnalyticsStatsEntryInto(stat, into, at);
+        if (room < theirs.length) expect(n, `${room} bytes of room`).toBe(NO_ROOM);
+        else if (n !== NO_ROOM) expect(into.subarray(at, at + n).equals(theirs), `${room} bytes of room`).toBe(true);
+        expect(into.subarray(0, at).every((b) => b === 0xa5)).toBe(true);
       }
-      expect(capacity()).toBeGreaterThan(size);
+      // the most it reserves beyond the bytes: a 3-byte-per-unit string and a 10-byte varint
+      const into = Buffer.alloc(at + theirs.length + 3 * id.length + 10);
+      const n = encodeAnalyticsStatsEntryInto(stat, into, at);
+      expect(into.subarray(at, at + n).equals(theirs)).toBe(true);
+    }
+  });
+
+  it('IngestStats: an error other than running out of room reaches the caller (delivery would offer room forever)', () => {
+    const broken = { ...blankStat(), streams: null } as unknown as AnalyticsStat;
+    expect(() => encodeAnalyticsStatsEntryInto(broken, Buffer.alloc(1024), 0)).toThrow(TypeError);
+    // and the encoder is not left broken by it
+    expect(encodeChecked(encodeAnalyticsStatsEntryInto, { ...blankStat(), id: 'a' })).toEqual(
+      Buffer.from(new LkStats({ stats: [toLivekitStat({ ...blankStat(), id: 'a' })] }).toBinary()),
+    );
+  });
+
+  it('NDJSON: a line is refused exactly when it does not fit, and written whole when it does', () => {
+    for (const stat of [
+      { ...blankStat(), id: 'a' },
+      { ...blankStat(), mime: '€'.repeat(30), id: 'x'.repeat(50) },
+      // an escaped string last, where three bytes per character would not fit but its UTF-8 does
+      { ...blankStat(), roomId: 'r\u0001"', id: 'é'.repeat(20) },
+    ]) {
+      const line = Buffer.from(toJsonLine(stat));
+      for (const at of [0, 5]) {
+        for (let room = 0; room <= line.length + 3; room++) {
+          const into = Buffer.alloc(at + room, 0xa5);
+          const n = encodeNdjsonLineInto(stat, into, at);
+          if (room < line.length) expect(n, `${room} bytes of room`).toBe(NO_ROOM);
+          else expect(into.subarray(at, at + n).equals(line), `${room} bytes of room`).toBe(true);
+          expect(into.subarray(0, at).every((b) => b === 0xa5)).toBe(true);
+        }
+      }
     }
   });
 
   it('NDJSON lines equal @livekit/protocol toJsonString, or both refuse', () => {
     for (const [name, stat] of variants()) {
-      const ours = attempt(() => encodeNdjsonLine(stat));
+      const ours = attempt(() => encodeChecked(encodeNdjsonLineInto, stat));
       const theirs = attempt(() => toJsonLine(stat));
       if ('bytes' in ours && 'bytes' in theirs) {
         if (!ours.bytes.equals(theirs.bytes)) expect(ours.bytes.toString(), name).toBe(theirs.bytes.toString());
@@ -264,17 +297,17 @@ describe('encoders at the boundaries of every field', () => {
       },
     ];
     for (let round = 0; round < 2; round++) {
-      for (const stat of sequence) expect(`${statJson(stat)}\n`).toBe(toJsonLine(stat));
+      for (const stat of sequence) expect(encodeChecked(encodeNdjsonLineInto, stat).toString()).toBe(toJsonLine(stat));
     }
   });
 
-  it('NDJSON of a stat too long for the scratch buffer, then a short one', () => {
+  it('NDJSON of a stat far longer than the room first offered, then a short one', () => {
     const long = { ...blankStat(), mime: '€'.repeat(40_000), id: 'x'.repeat(100_000) };
-    const ours = Buffer.from(encodeNdjsonLine(long));
+    const ours = encodeChecked(encodeNdjsonLineInto, long);
     expect(ours.equals(Buffer.from(toJsonLine(long)))).toBe(true);
     expect(ours.length).toBe(Buffer.byteLength(toJsonLine(long)));
     const short = { ...blankStat(), id: 'a' };
-    expect(Buffer.from(encodeNdjsonLine(short)).toString()).toBe('{"id":"a"}\n');
+    expect(encodeChecked(encodeNdjsonLineInto, short).toString()).toBe('{"id":"a"}\n');
   });
 
   it('refuses the Timestamps that have no JSON, as the library does, naming the reason', () => {
@@ -286,12 +319,12 @@ describe('encoders at the boundaries of every field', () => {
     ];
     for (const [timeStamp, message] of cases) {
       const stat = { ...blankStat(), timeStamp };
-      expect(() => encodeNdjsonLine(stat), JSON.stringify(timeStamp)).toThrow(message);
+      expect(() => encodeChecked(encodeNdjsonLineInto, stat), JSON.stringify(timeStamp)).toThrow(message);
     }
     // the edges themselves are written
     for (const seconds of [GO_ZERO_SECONDS, 253_402_300_799]) {
       const stat = { ...blankStat(), timeStamp: { seconds, nanos: 0 } };
-      expect(Buffer.from(encodeNdjsonLine(stat)).toString()).toBe(toJsonLine(stat));
+      expect(encodeChecked(encodeNdjsonLineInto, stat).toString()).toBe(toJsonLine(stat));
     }
   });
 });

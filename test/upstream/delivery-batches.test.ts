@@ -1,0 +1,200 @@
+/**
+ * Batches built by encoding each stat straight into the delivery queue's
+ * batch buffer are the batches the previous path built (each stat encoded
+ * on its own, then copied into its batch): the same bytes, the same cuts,
+ * the same stats dropped as unencodable, across batch-boundary sizes,
+ * stats larger than the room left in the buffer and stats larger than a
+ * whole batch (which, as before, are sent alone, for the sink to refuse).
+ */
+import fc from 'fast-check';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { AnalyticsStat } from '../../src/core/analytics.js';
+import { TrackAggregate } from '../../src/core/coalesce.js';
+import { Delivery } from '../../src/upstream/delivery.js';
+import { Backoff } from '../../src/upstream/backoff.js';
+import { SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
+import { encodeAnalyticsStatsEntryInto } from '../../src/wire/analytics-encoder.js';
+import { encodeNdjsonLineInto } from '../../src/wire/ndjson-encoder.js';
+import { recordingDeliveryMetrics } from '../helpers/delivery-metrics.js';
+import { encodeWith } from '../helpers/encode.js';
+
+const silent = pino({ level: 'silent' });
+
+type EncodeInto = Sink['encodeInto'];
+
+/** A sink over a real encoder that accepts every batch and keeps it. */
+class KeepingSink implements Sink {
+  readonly description = 'keeping';
+  readonly format = 'test';
+  readonly sent: Batch[] = [];
+  /** Copies taken when each batch was sent: the queue must not write over a batch it has cut. */
+  readonly bytesAtSend: Buffer[] = [];
+
+  constructor(
+    readonly encodeInto: EncodeInto,
+    readonly maxBatchBytes: number,
+  ) {}
+
+  async send(batch: Batch): Promise<void> {
+    this.sent.push(batch);
+    this.bytesAtSend.push(Buffer.concat(batch.payloads));
+  }
+
+  async close(): Promise<void> {}
+}
+
+interface Expected {
+  bytes: Buffer;
+  count: number;
+}
+
+/** The previous path: each stat encoded alone, cut before a stat that would pass batch_max_stats or maxBatchBytes. */
+function previousBatches(
+  encodeInto: EncodeInto,
+  flushes: AnalyticsStat[][],
+  batchMaxStats: number,
+  maxBatchBytes: number,
+): { batches: Expected[]; unencodable: number } {
+  const batches: Expected[] = [];
+  let unencodable = 0;
+  for (const flush of flushes) {
+    let open: { parts: Buffer[]; bytes: number } | undefined;
+    const cut = () => {
+      if (open) batches.push({ bytes: Buffer.concat(open.parts), count: open.parts.length });
+      open = undefined;
+    };
+    for (const stat of flush) {
+      let payload: Buffer;
+      try {
+        payload = encodeWith(encodeInto, stat);
+      } catch {
+        unencodable++;
+        continue;
+      }
+      if (!open || open.parts.length >= batchMaxStats || open.bytes + payload.length > maxBatchBytes) {
+        cut();
+        open = { parts: [], bytes: 0 };
+      }
+      open.parts.push(payload);
+      open.bytes += payload.length;
+    }
+    cut();
+  }
+  return { batches, unencodable };
+}
+
+const base = new TrackAggregate().result();
+const stat: fc.Arbitrary<AnalyticsStat> = fc
+  .record({
+    trackId: fc.string({ maxLength: 12 }),
+    // mostly small, some larger than a small batch, a few multi-byte
+    mime: fc.oneof(
+      { weight: 6, arbitrary: fc.string({ maxLength: 40 }) },
+      { weight: 2, arbitrary: fc.nat({ max: 1500 }).map((n) => 'm'.repeat(n)) },
+      { weight: 1, arbitrary: fc.nat({ max: 300 }).map((n) => 'é€'.repeat(n)) },
+    ),
+    score: fc.constantFrom(0, 1.5, 4.199999809265137),
+    // a time with no JSON form: unencodable on the NDJSON sink (the binary one writes it)
+    badTime: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+  })
+  .map(({ trackId, mime, score, badTime }) => ({
+    ...base,
+    streams: base.streams.map((s) => ({ ...s })),
+    trackId,
+    mime,
+    score,
+    timeStamp: badTime ? { seconds: 10 ** 15, nanos: 0 } : { seconds: 1_700_000_000, nanos: 5 },
+  }));
+
+const encoders: [string, EncodeInto][] = [
+  ['NDJSON', encodeNdjsonLineInto],
+  ['IngestStats', encodeAnalyticsStatsEntryInto],
+];
+
+describe('Delivery batches, encoded in place', () => {
+  for (const [name, encodeInto] of encoders) {
+    it(`${name}: the same batches as encoding each stat alone and copying it in`, async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.array(stat, { maxLength: 25 }), { minLength: 1, maxLength: 4 }),
+          fc.integer({ min: 1, max: 8 }),
+          fc.oneof(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 400, max: 5000 })),
+          fc.constantFrom(1, 16, 200, 4096),
+          async (flushes, batchMaxStats, maxBatchBytes, slabBytes) => {
+            const sink = new KeepingSink(encodeInto, maxBatchBytes);
+            const { metrics, counts } = recordingDeliveryMetrics();
+            const d = new Delivery(sink, { batchMaxStats, queueMaxBytes: 1e9, slabBytes }, metrics, silent);
+            const sealed: Promise<boolean>[] = [];
+            for (const flush of flushes) {
+              // a flush enqueues in chunks, as the scheduler does
+              for (let i = 0; i < flush.length; i += 3) d.enqueue(flush.slice(i, i + 3));
+              sealed.push(d.seal().delivered);
+            }
+            await Promise.all(sealed);
+            const expected = previousBatches(encodeInto, flushes, batchMaxStats, maxBatchBytes);
+            const got = sink.sent.map((b) => ({ bytes: Buffer.concat(b.payloads), count: b.count }));
+            expect(got).toEqual(expected.batches);
+            expect(sink.bytesAtSend).toEqual(expected.batches.map((b) => b.bytes));
+            expect(sink.sent.map((b) => b.bytes)).toEqual(expected.batches.map((b) => b.bytes.length));
+            expect(counts['dropped:unencodable'] ?? 0).toBe(expected.unencodable);
+          },
+        ),
+        { numRuns: 150 },
+      );
+    });
+  }
+
+  it('a stat larger than a whole batch is sent alone, after the batch before it, as before', async () => {
+    const small = { ...base, trackId: 'a' };
+    const huge = { ...base, trackId: 'b', mime: 'x'.repeat(5000) };
+    const sink = new KeepingSink(encodeNdjsonLineInto, 1000);
+    const d = new Delivery(
+      sink,
+      { batchMaxStats: 10, queueMaxBytes: 1e9, slabBytes: 1024 },
+      recordingDeliveryMetrics().metrics,
+      silent,
+    );
+    d.enqueue([small, small, huge, small]);
+    expect(await d.seal().delivered).toBe(true);
+    expect(sink.sent.map((b) => b.count)).toEqual([2, 1, 1]);
+    expect(sink.sent[1]!.bytes).toBeGreaterThan(5000);
+    expect(Buffer.concat(sink.sent[1]!.payloads)).toEqual(encodeWith(encodeNdjsonLineInto, huge));
+  });
+
+  it('a batch that failed holds its own bytes, not the batch buffer it was cut from, and is re-sent unchanged', async () => {
+    const stats = Array.from({ length: 6 }, (_, i) => ({ ...base, trackId: `T${i}` }));
+    const sends: { id: string; payload: Uint8Array; bytes: Buffer }[] = [];
+    let failures = 0;
+    const sink: Sink = {
+      description: 'failing once',
+      format: 'test',
+      maxBatchBytes: 1e6,
+      encodeInto: encodeNdjsonLineInto,
+      send: async (batch) => {
+        const [payload] = batch.payloads;
+        sends.push({ id: batch.id, payload: payload!, bytes: Buffer.from(payload!) });
+        // the first batch fails once: it goes behind the second, which is delivered
+        if (sends.length === 1 && failures++ === 0) throw SinkError.transient('try again', 'unavailable');
+      },
+      close: async () => undefined,
+    };
+    const d = new Delivery(
+      sink,
+      { batchMaxStats: 3, queueMaxBytes: 1e9, backoff: new Backoff(1, 1) },
+      recordingDeliveryMetrics().metrics,
+      silent,
+    );
+    d.enqueue(stats);
+    expect(await d.seal().delivered).toBe(true);
+    const [first, second, retry] = sends;
+    expect([first!.id, second!.id, retry!.id]).toEqual([first!.id, second!.id, first!.id]);
+    // cut from one batch buffer: views of it
+    expect(first!.payload.buffer).toBe(second!.payload.buffer);
+    expect(first!.payload.buffer.byteLength).toBeGreaterThan(first!.payload.byteLength);
+    // the retry: its own buffer, exactly its size, the same bytes
+    expect(retry!.payload.buffer).not.toBe(second!.payload.buffer);
+    expect(retry!.payload.buffer.byteLength).toBe(retry!.payload.byteLength);
+    expect(retry!.bytes).toEqual(first!.bytes);
+  });
+});
