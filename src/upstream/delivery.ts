@@ -34,6 +34,14 @@ export const DEFAULT_QUARANTINE_STRIKES = 10;
  */
 const SLAB_BYTES = 1024 * 1024;
 
+/**
+ * Most room offered to one stat. A stat within the request limits encodes
+ * to far less (docs/api.md, "Limits"); past this, a sink that keeps
+ * answering NO_ROOM has its stat dropped as unencodable instead of having
+ * the queue double its buffer until memory runs out.
+ */
+const MAX_STAT_BYTES = 64 * 1024 * 1024;
+
 export interface DeliveryMetrics {
   upstreamStats(result: 'delivered' | 'retried' | 'dropped', n: number): void;
   statsDropped(reason: DropReason, n: number): void;
@@ -53,6 +61,8 @@ export interface DeliveryOptions {
   quarantineStrikes?: number;
   /** Smallest batch buffer, in bytes; default SLAB_BYTES (tests make it tiny to move batches between slabs often). */
   slabBytes?: number;
+  /** Most room offered to one stat; default MAX_STAT_BYTES (tests make it small). */
+  maxStatBytes?: number;
 }
 
 /** The batches cut between two seals: one flush's share of the queue. */
@@ -141,6 +151,7 @@ export class Delivery {
   private end = 0;
   private largestBatch = 0;
   private readonly slabBytes: number;
+  private readonly maxStatBytes: number;
   private group = new Group();
   private heldBytes = 0;
   private heldStats = 0;
@@ -166,6 +177,7 @@ export class Delivery {
     this.ids = options.ids ?? new BatchIds();
     this.strikesToQuarantine = options.quarantineStrikes ?? DEFAULT_QUARANTINE_STRIKES;
     this.slabBytes = options.slabBytes ?? SLAB_BYTES;
+    this.maxStatBytes = options.maxStatBytes ?? MAX_STAT_BYTES;
     this.slab = Buffer.allocUnsafe(this.slabBytes);
     this.upstream = new Health(logger, 'upstream', { sink: sink.description }, (up) => metrics.upstreamUp(up));
     this.spoolHealth = new Health(logger, 'spool writes', { dir: options.spool?.dir });
@@ -219,7 +231,11 @@ export class Delivery {
     for (;;) {
       const length = this.sink.encodeInto(stat, this.slab, this.end);
       if (length !== NO_ROOM) return length;
-      this.newSlab(this.slab.length - this.end);
+      const refused = this.slab.length - this.end;
+      if (refused >= this.maxStatBytes) {
+        throw new Error(`the sink found ${refused} bytes too little room for one stat`);
+      }
+      this.newSlab(refused);
     }
   }
 

@@ -13,7 +13,7 @@ import type { AnalyticsStat } from '../../src/core/analytics.js';
 import { TrackAggregate } from '../../src/core/coalesce.js';
 import { Delivery } from '../../src/upstream/delivery.js';
 import { Backoff } from '../../src/upstream/backoff.js';
-import { SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
+import { NO_ROOM, SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
 import { encodeAnalyticsStatsEntryInto } from '../../src/wire/analytics-encoder.js';
 import { encodeNdjsonLineInto } from '../../src/wire/ndjson-encoder.js';
 import { recordingDeliveryMetrics } from '../helpers/delivery-metrics.js';
@@ -196,5 +196,38 @@ describe('Delivery batches, encoded in place', () => {
     expect(retry!.payload.buffer).not.toBe(second!.payload.buffer);
     expect(retry!.payload.buffer.byteLength).toBe(retry!.payload.byteLength);
     expect(retry!.bytes).toEqual(first!.bytes);
+  });
+
+  it('a sink that never finds room for a stat has it dropped as unencodable, with a bounded buffer, and the rest delivered', async () => {
+    let offered = 0;
+    const sink = new KeepingSink((stat, into, at) => {
+      if (stat.trackId === 'never fits') {
+        offered = Math.max(offered, into.length - at);
+        return NO_ROOM;
+      }
+      return encodeNdjsonLineInto(stat, into, at);
+    }, 1e6);
+    const { metrics, counts } = recordingDeliveryMetrics();
+    const d = new Delivery(
+      sink,
+      { batchMaxStats: 10, queueMaxBytes: 1e9, slabBytes: 1024, maxStatBytes: 64 * 1024 },
+      metrics,
+      silent,
+    );
+    d.enqueue([
+      { ...base, trackId: 'a' },
+      { ...base, trackId: 'never fits' },
+      { ...base, trackId: 'b' },
+    ]);
+    expect(await d.seal().delivered).toBe(false);
+    expect(counts['dropped:unencodable']).toBe(1);
+    expect(offered).toBeGreaterThanOrEqual(64 * 1024);
+    expect(offered).toBeLessThan(4 * 64 * 1024);
+    expect(Buffer.concat(sink.sent.flatMap((b) => b.payloads))).toEqual(
+      Buffer.concat([
+        encodeWith(encodeNdjsonLineInto, { ...base, trackId: 'a' }),
+        encodeWith(encodeNdjsonLineInto, { ...base, trackId: 'b' }),
+      ]),
+    );
   });
 });
