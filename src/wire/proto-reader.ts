@@ -55,6 +55,56 @@ export class ProtoReader {
     return value;
   }
 
+  /**
+   * A field's tag: uint32() with its one-byte case (field numbers below 16) read
+   * here. Only called while `pos < len`, so the byte exists.
+   */
+  tag(): number {
+    const p = this.pos;
+    const b = this.buf[p]!;
+    if (b < 128) {
+      this.pos = p + 1;
+      return b;
+    }
+    return this.uint32();
+  }
+
+  /**
+   * The next varint when it has at most four bytes and at least five bytes are
+   * left (counters, lengths, enums: the common case), else -1 without moving.
+   * In that case uint32(), int32() and long() (lo, hi = 0) all give this value,
+   * so a caller reads the field once here and falls back to them on -1.
+   */
+  shortVarint(): number {
+    const p = this.pos;
+    if (this.len - p < 5) return -1;
+    const buf = this.buf;
+    let b = buf[p]!;
+    if (b < 128) {
+      this.pos = p + 1;
+      return b;
+    }
+    let v = b & 127;
+    b = buf[p + 1]!;
+    if (b < 128) {
+      this.pos = p + 2;
+      return v | (b << 7);
+    }
+    v |= (b & 127) << 7;
+    b = buf[p + 2]!;
+    if (b < 128) {
+      this.pos = p + 3;
+      return v | (b << 14);
+    }
+    v |= (b & 127) << 14;
+    b = buf[p + 3]!;
+    if (b < 128) {
+      this.pos = p + 4;
+      return v | (b << 21);
+    }
+    return -1;
+  }
+
   int32(): number {
     return this.uint32() | 0;
   }
