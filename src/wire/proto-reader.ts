@@ -184,27 +184,35 @@ export class ProtoReader {
   }
 
   /**
-   * `string()`, reusing the cached value when the bytes equal the cached ones
-   * (ids repeat from one stat to the next; no new string, and the Map hash is cached).
+   * `string()`, reusing a cached value when the bytes equal the cached ones
+   * (ids repeat from one stat to the next, mime types alternate between two:
+   * no new string, and the Map hash is cached). The cache holds the last two
+   * strings of this buffer.
    */
   stringLike(cache: StringCache): string | undefined {
     const length = this.uint32();
     const start = this.pos;
     const end = (this.pos = Math.min(start + length, this.len));
     const buf = this.buf;
-    if (cache.buf === buf && cache.end - cache.start === end - start) {
-      let same = true;
-      for (let i = start, j = cache.start; i < end; i++, j++) {
-        if (buf[i] !== buf[j]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return cache.value;
+    const sameBuf = cache.buf === buf;
+    if (sameBuf) {
+      const n = end - start;
+      if (cache.end - cache.start === n && sameBytes(buf, start, end, cache.start)) return cache.value;
+      if (cache.end2 - cache.start2 === n && sameBytes(buf, start, end, cache.start2)) return cache.value2;
     }
     if (!isUtf8(buf, start, end)) return undefined;
     const value = utf8Slice(buf, start, end);
-    cache.buf = buf;
+    if (sameBuf) {
+      cache.start2 = cache.start;
+      cache.end2 = cache.end;
+      cache.value2 = cache.value;
+    } else {
+      // the older entry belongs to another buffer: empty, which only the empty string matches
+      cache.buf = buf;
+      cache.start2 = 0;
+      cache.end2 = 0;
+      cache.value2 = '';
+    }
     cache.start = start;
     cache.end = end;
     cache.value = value;
@@ -278,13 +286,25 @@ export class ProtoReader {
   }
 }
 
+/** The bytes [start, end) equal those from `other` on, in order. */
+function sameBytes(buf: Buffer, start: number, end: number, other: number): boolean {
+  for (let i = start, j = other; i < end; i++, j++) {
+    if (buf[i] !== buf[j]) return false;
+  }
+  return true;
+}
+
+/** The last two strings read from `buf`: the latest in start/end/value, the one before in start2/end2/value2. */
 export interface StringCache {
   buf: Buffer | undefined;
   start: number;
   end: number;
   value: string;
+  start2: number;
+  end2: number;
+  value2: string;
 }
 
 export function stringCache(): StringCache {
-  return { buf: undefined, start: 0, end: 0, value: '' };
+  return { buf: undefined, start: 0, end: 0, value: '', start2: 0, end2: 0, value2: '' };
 }
