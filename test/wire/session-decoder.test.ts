@@ -666,6 +666,11 @@ describe('every field sent with every wire type', () => {
   const payloads: [wireType: number, bytes: number[]][] = [
     [0, [0x05]],
     [0, [0x96, 0x01]],
+    // three to six bytes: the decoder reads up to four inline and leaves longer ones to the reader
+    [0, [0xff, 0xff, 0x7f]],
+    [0, [0xff, 0xff, 0xff, 0x7f]],
+    [0, [0xff, 0xff, 0xff, 0xff, 0x0f]],
+    [0, [0x80, 0x80, 0x80, 0x80, 0x80, 0x01]],
     [1, [1, 2, 3, 4, 5, 6, 7, 8]],
     [2, [0x02, 0x41, 0x42]],
     [2, [0x00]],
