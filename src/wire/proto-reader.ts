@@ -171,7 +171,7 @@ export class ProtoReader {
    * of U+FFFD: proto3 requires UTF-8, and two different ids must not become one.
    */
   string(): string | undefined {
-    const length = this.uint32();
+    const length = this.stringLength();
     const start = this.pos;
     const end = (this.pos = Math.min(start + length, this.len));
     return isUtf8(this.buf, start, end) ? utf8Slice(this.buf, start, end) : undefined;
@@ -179,7 +179,7 @@ export class ProtoReader {
 
   /** A string field whose value is not needed: the same bounds behaviour without building it. */
   skipString(): void {
-    const length = this.uint32();
+    const length = this.stringLength();
     this.pos = Math.min(this.pos + length, this.len);
   }
 
@@ -190,7 +190,7 @@ export class ProtoReader {
    * strings of this buffer.
    */
   stringLike(cache: StringCache): string | undefined {
-    const length = this.uint32();
+    const length = this.stringLength();
     const start = this.pos;
     const end = (this.pos = Math.min(start + length, this.len));
     const buf = this.buf;
@@ -266,6 +266,12 @@ export class ProtoReader {
   leave(outer: number): void {
     if (this.pos !== this.len) throw new RangeError('index out of range');
     this.len = outer;
+  }
+
+  /** A string's length: ids are short, so shortVarint() nearly always reads it. */
+  private stringLength(): number {
+    const length = this.shortVarint();
+    return length >= 0 ? length : this.uint32();
   }
 
   /** readVarint32NearEnd: at most four bytes when fewer than five are left. */

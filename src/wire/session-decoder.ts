@@ -448,7 +448,8 @@ function trackStatsBody(r: ProtoReader, ctx: Context, n: number): DecodedTrackSt
       if (stats.length === ctx.limits.statsPerRequest) {
         throw overLimit(`request holds more than ${ctx.limits.statsPerRequest} stats`);
       }
-      stats.push(trackStat(r, ctx, r.uint32(), n + 1, stats.length));
+      const length = r.shortVarint();
+      stats.push(trackStat(r, ctx, length >= 0 ? length : r.uint32(), n + 1, stats.length));
     } else {
       r.skipType(t & 7, n);
     }
