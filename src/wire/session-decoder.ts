@@ -128,9 +128,12 @@ class Context {
 
   /** Counts one nested message (before it is read); refuses the request past the limit. */
   message(): void {
-    if (--this.messagesLeft < 0) {
-      throw overLimit(`request holds more than ${this.limits.messagesPerRequest} nested messages`);
-    }
+    // the refusal in its own method keeps this one small enough for V8 to inline at every message
+    if (--this.messagesLeft < 0) this.tooManyMessages();
+  }
+
+  private tooManyMessages(): never {
+    throw overLimit(`request holds more than ${this.limits.messagesPerRequest} nested messages`);
   }
 }
 
