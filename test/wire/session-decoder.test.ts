@@ -683,12 +683,13 @@ describe('every field sent with every wire type', () => {
     for (const [typeName, place] of places) {
       for (const field of typeOf(typeName).fieldsArray) {
         for (const [wireType, payload] of payloads) {
-          for (const trailer of trailers) {
-            const tag = Buffer.from(
-              protobuf.Writer.create()
-                .uint32((field.id << 3) | wireType)
-                .finish(),
-            );
+          const tag = Buffer.from(
+            protobuf.Writer.create()
+              .uint32((field.id << 3) | wireType)
+              .finish(),
+          );
+          // or the same field again: a read that ran past the payload's last byte would take its tag
+          for (const trailer of [...trailers, [...tag, ...payload]]) {
             const bytes = place(Buffer.concat([tag, Buffer.from(payload), Buffer.from(trailer)]));
             judgeSession('wire types', bytes, false);
           }
