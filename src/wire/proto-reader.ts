@@ -55,6 +55,56 @@ export class ProtoReader {
     return value;
   }
 
+  /**
+   * A field's tag: uint32() with its one-byte case (field numbers below 16) read
+   * here. Only called while `pos < len`, so the byte exists.
+   */
+  tag(): number {
+    const p = this.pos;
+    const b = this.buf[p]!;
+    if (b < 128) {
+      this.pos = p + 1;
+      return b;
+    }
+    return this.uint32();
+  }
+
+  /**
+   * The next varint when it has at most four bytes and at least five bytes are
+   * left (counters, lengths, enums: the common case), else -1 without moving.
+   * In that case uint32(), int32() and long() (lo, hi = 0) all give this value,
+   * so a caller reads the field once here and falls back to them on -1.
+   */
+  shortVarint(): number {
+    const p = this.pos;
+    if (this.len - p < 5) return -1;
+    const buf = this.buf;
+    let b = buf[p]!;
+    if (b < 128) {
+      this.pos = p + 1;
+      return b;
+    }
+    let v = b & 127;
+    b = buf[p + 1]!;
+    if (b < 128) {
+      this.pos = p + 2;
+      return v | (b << 7);
+    }
+    v |= (b & 127) << 7;
+    b = buf[p + 2]!;
+    if (b < 128) {
+      this.pos = p + 3;
+      return v | (b << 14);
+    }
+    v |= (b & 127) << 14;
+    b = buf[p + 3]!;
+    if (b < 128) {
+      this.pos = p + 4;
+      return v | (b << 21);
+    }
+    return -1;
+  }
+
   int32(): number {
     return this.uint32() | 0;
   }
@@ -121,7 +171,7 @@ export class ProtoReader {
    * of U+FFFD: proto3 requires UTF-8, and two different ids must not become one.
    */
   string(): string | undefined {
-    const length = this.uint32();
+    const length = this.stringLength();
     const start = this.pos;
     const end = (this.pos = Math.min(start + length, this.len));
     return isUtf8(this.buf, start, end) ? utf8Slice(this.buf, start, end) : undefined;
@@ -129,32 +179,40 @@ export class ProtoReader {
 
   /** A string field whose value is not needed: the same bounds behaviour without building it. */
   skipString(): void {
-    const length = this.uint32();
+    const length = this.stringLength();
     this.pos = Math.min(this.pos + length, this.len);
   }
 
   /**
-   * `string()`, reusing the cached value when the bytes equal the cached ones
-   * (ids repeat from one stat to the next; no new string, and the Map hash is cached).
+   * `string()`, reusing a cached value when the bytes equal the cached ones
+   * (ids repeat from one stat to the next, mime types alternate between two:
+   * no new string, and the Map hash is cached). The cache holds the last two
+   * strings of this buffer.
    */
   stringLike(cache: StringCache): string | undefined {
-    const length = this.uint32();
+    const length = this.stringLength();
     const start = this.pos;
     const end = (this.pos = Math.min(start + length, this.len));
     const buf = this.buf;
-    if (cache.buf === buf && cache.end - cache.start === end - start) {
-      let same = true;
-      for (let i = start, j = cache.start; i < end; i++, j++) {
-        if (buf[i] !== buf[j]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return cache.value;
+    const sameBuf = cache.buf === buf;
+    if (sameBuf) {
+      const n = end - start;
+      if (cache.end - cache.start === n && sameBytes(buf, start, end, cache.start)) return cache.value;
+      if (cache.end2 - cache.start2 === n && sameBytes(buf, start, end, cache.start2)) return cache.value2;
     }
     if (!isUtf8(buf, start, end)) return undefined;
     const value = utf8Slice(buf, start, end);
-    cache.buf = buf;
+    if (sameBuf) {
+      cache.start2 = cache.start;
+      cache.end2 = cache.end;
+      cache.value2 = cache.value;
+    } else {
+      // the older entry belongs to another buffer: empty, which only the empty string matches
+      cache.buf = buf;
+      cache.start2 = 0;
+      cache.end2 = 0;
+      cache.value2 = '';
+    }
     cache.start = start;
     cache.end = end;
     cache.value = value;
@@ -210,6 +268,12 @@ export class ProtoReader {
     this.len = outer;
   }
 
+  /** A string's length: ids are short, so shortVarint() nearly always reads it. */
+  private stringLength(): number {
+    const length = this.shortVarint();
+    return length >= 0 ? length : this.uint32();
+  }
+
   /** readVarint32NearEnd: at most four bytes when fewer than five are left. */
   private varint32NearEnd(): number {
     let value = 0;
@@ -228,13 +292,25 @@ export class ProtoReader {
   }
 }
 
+/** The bytes [start, end) equal those from `other` on, in order. */
+function sameBytes(buf: Buffer, start: number, end: number, other: number): boolean {
+  for (let i = start, j = other; i < end; i++, j++) {
+    if (buf[i] !== buf[j]) return false;
+  }
+  return true;
+}
+
+/** The last two strings read from `buf`: the latest in start/end/value, the one before in start2/end2/value2. */
 export interface StringCache {
   buf: Buffer | undefined;
   start: number;
   end: number;
   value: string;
+  start2: number;
+  end2: number;
+  value2: string;
 }
 
 export function stringCache(): StringCache {
-  return { buf: undefined, start: 0, end: 0, value: '' };
+  return { buf: undefined, start: 0, end: 0, value: '', start2: 0, end2: 0, value2: '' };
 }

@@ -128,10 +128,38 @@ class Context {
 
   /** Counts one nested message (before it is read); refuses the request past the limit. */
   message(): void {
-    if (--this.messagesLeft < 0) {
-      throw overLimit(`request holds more than ${this.limits.messagesPerRequest} nested messages`);
-    }
+    // the refusal in its own method keeps this one small enough for V8 to inline at every message
+    if (--this.messagesLeft < 0) this.tooManyMessages();
   }
+
+  private tooManyMessages(): never {
+    throw overLimit(`request holds more than ${this.limits.messagesPerRequest} nested messages`);
+  }
+}
+
+/** A uint64 field past shortVarint()'s reach. */
+function u64(r: ProtoReader): number {
+  r.long();
+  return u64ToNumber(r.hi, r.lo);
+}
+
+/*
+ * The hot messages read each field's leading varint (its value, or the length
+ * of a string or sub-message) once with shortVarint() before dispatching, for
+ * the field numbers in their mask, and fall back to the reader's methods when
+ * it gives -1; unknown fields are left to skipType untouched.
+ */
+const TS_VARINTS = (1 << 1) | (1 << 2);
+const LAYER_VARINTS = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4);
+/** Every AnalyticsStream field (16 is not one). */
+const STREAM_VARINTS = 0b1110_1111_1111_1111_1110;
+/** AnalyticsStat's kind (read past) and its sub-messages' lengths. */
+const STAT_VARINTS = (1 << 2) | (1 << 3) | (1 << 10);
+/** TrackStat's enums and its stat's length. */
+const TRACK_VARINTS = (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8);
+
+function leading(r: ProtoReader, f: number, mask: number): number {
+  return f < 32 && ((mask >>> f) & 1) === 1 ? r.shortVarint() : -1;
 }
 
 /**
@@ -144,15 +172,20 @@ function timestamp(r: ProtoReader, ctx: Context, length: number, n: number, out:
   let seconds = 0;
   let nanos = 0;
   while (r.pos < r.len) {
-    const t = r.uint32();
-    switch (t >>> 3) {
+    const t = r.tag();
+    const f = t >>> 3;
+    const v = leading(r, f, TS_VARINTS);
+    switch (f) {
       case 1 satisfies Ts['seconds']:
-        r.long();
-        // int64 as from-wire's i64 reads a Long: signed high half
-        seconds = (r.hi | 0) * 2 ** 32 + (r.lo >>> 0);
+        if (v >= 0) seconds = v;
+        else {
+          r.long();
+          // int64 as from-wire's i64 reads a Long: signed high half
+          seconds = (r.hi | 0) * 2 ** 32 + (r.lo >>> 0);
+        }
         break;
       case 2 satisfies Ts['nanos']:
-        nanos = r.int32();
+        nanos = v >= 0 ? v : r.int32();
         break;
       default:
         r.skipType(t & 7, n);
@@ -175,20 +208,21 @@ function videoLayer(r: ProtoReader, ctx: Context, length: number, n: number): An
   let bytes = 0;
   let frames = 0;
   while (r.pos < r.len) {
-    const t = r.uint32();
-    switch (t >>> 3) {
+    const t = r.tag();
+    const f = t >>> 3;
+    const v = leading(r, f, LAYER_VARINTS);
+    switch (f) {
       case 1 satisfies Layer['layer']:
-        layer = r.int32();
+        layer = v >= 0 ? v : r.int32();
         break;
       case 2 satisfies Layer['packets']:
-        packets = r.uint32();
+        packets = v >= 0 ? v : r.uint32();
         break;
       case 3 satisfies Layer['bytes']:
-        r.long();
-        bytes = u64ToNumber(r.hi, r.lo);
+        bytes = v >= 0 ? v : u64(r);
         break;
       case 4 satisfies Layer['frames']:
-        frames = r.uint32();
+        frames = v >= 0 ? v : r.uint32();
         break;
       default:
         r.skipType(t & 7, n);
@@ -220,67 +254,66 @@ function analyticsStream(r: ProtoReader, ctx: Context, length: number, n: number
   let endTime: Timestamp | null = null;
   let packetsOutOfOrder = 0;
   while (r.pos < r.len) {
-    const t = r.uint32();
-    switch (t >>> 3) {
+    const t = r.tag();
+    const f = t >>> 3;
+    const v = leading(r, f, STREAM_VARINTS);
+    switch (f) {
       case 1 satisfies Stream['ssrc']:
-        ssrc = r.uint32();
+        ssrc = v >= 0 ? v : r.uint32();
         break;
       case 2 satisfies Stream['primaryPackets']:
-        primaryPackets = r.uint32();
+        primaryPackets = v >= 0 ? v : r.uint32();
         break;
       case 3 satisfies Stream['primaryBytes']:
-        r.long();
-        primaryBytes = u64ToNumber(r.hi, r.lo);
+        primaryBytes = v >= 0 ? v : u64(r);
         break;
       case 4 satisfies Stream['retransmitPackets']:
-        retransmitPackets = r.uint32();
+        retransmitPackets = v >= 0 ? v : r.uint32();
         break;
       case 5 satisfies Stream['retransmitBytes']:
-        r.long();
-        retransmitBytes = u64ToNumber(r.hi, r.lo);
+        retransmitBytes = v >= 0 ? v : u64(r);
         break;
       case 6 satisfies Stream['paddingPackets']:
-        paddingPackets = r.uint32();
+        paddingPackets = v >= 0 ? v : r.uint32();
         break;
       case 7 satisfies Stream['paddingBytes']:
-        r.long();
-        paddingBytes = u64ToNumber(r.hi, r.lo);
+        paddingBytes = v >= 0 ? v : u64(r);
         break;
       case 8 satisfies Stream['packetsLost']:
-        packetsLost = r.uint32();
+        packetsLost = v >= 0 ? v : r.uint32();
         break;
       case 9 satisfies Stream['frames']:
-        frames = r.uint32();
+        frames = v >= 0 ? v : r.uint32();
         break;
       case 10 satisfies Stream['rtt']:
-        rtt = r.uint32();
+        rtt = v >= 0 ? v : r.uint32();
         break;
       case 11 satisfies Stream['jitter']:
-        jitter = r.uint32();
+        jitter = v >= 0 ? v : r.uint32();
         break;
       case 12 satisfies Stream['nacks']:
-        nacks = r.uint32();
+        nacks = v >= 0 ? v : r.uint32();
         break;
       case 13 satisfies Stream['plis']:
-        plis = r.uint32();
+        plis = v >= 0 ? v : r.uint32();
         break;
       case 14 satisfies Stream['firs']:
-        firs = r.uint32();
+        firs = v >= 0 ? v : r.uint32();
         break;
       case 15 satisfies Stream['videoLayers']:
         if (videoLayers.length === ctx.limits.layersPerStream) {
           throw overLimit(`a stream holds more than ${ctx.limits.layersPerStream} video layers`);
         }
-        videoLayers.push(videoLayer(r, ctx, r.uint32(), n + 1));
+        videoLayers.push(videoLayer(r, ctx, v >= 0 ? v : r.uint32(), n + 1));
         break;
       case 17 satisfies Stream['startTime']:
-        startTime = timestamp(r, ctx, r.uint32(), n + 1, { seconds: 0, nanos: 0 });
+        startTime = timestamp(r, ctx, v >= 0 ? v : r.uint32(), n + 1, { seconds: 0, nanos: 0 });
         break;
       case 18 satisfies Stream['endTime']:
-        endTime = timestamp(r, ctx, r.uint32(), n + 1, { seconds: 0, nanos: 0 });
+        endTime = timestamp(r, ctx, v >= 0 ? v : r.uint32(), n + 1, { seconds: 0, nanos: 0 });
         break;
       case 19 satisfies Stream['packetsOutOfOrder']:
-        packetsOutOfOrder = r.uint32();
+        packetsOutOfOrder = v >= 0 ? v : r.uint32();
         break;
       default:
         r.skipType(t & 7, n);
@@ -318,8 +351,10 @@ function analyticsStat(r: ProtoReader, ctx: Context, length: number, n: number, 
   let mime = '';
   const streams: StreamSample[] = [];
   while (r.pos < r.len) {
-    const t = r.uint32();
-    switch (t >>> 3) {
+    const t = r.tag();
+    const f = t >>> 3;
+    const v = leading(r, f, STAT_VARINTS);
+    switch (f) {
       case 1 satisfies Stat['analyticsKey']:
       case 4 satisfies Stat['node']:
       case 5 satisfies Stat['roomId']:
@@ -330,10 +365,10 @@ function analyticsStat(r: ProtoReader, ctx: Context, length: number, n: number, 
         r.skipString();
         break;
       case 2 satisfies Stat['kind']:
-        r.uint32();
+        if (v < 0) r.uint32();
         break;
       case 3 satisfies Stat['timeStamp']:
-        timestamp(r, ctx, r.uint32(), n + 1, IGNORED_TIMESTAMP);
+        timestamp(r, ctx, v >= 0 ? v : r.uint32(), n + 1, IGNORED_TIMESTAMP);
         break;
       case 9 satisfies Stat['score']:
         score = r.float();
@@ -342,7 +377,7 @@ function analyticsStat(r: ProtoReader, ctx: Context, length: number, n: number, 
         if (streams.length === ctx.limits.streamsPerStat) {
           throw overLimit(`a stat holds more than ${ctx.limits.streamsPerStat} streams`);
         }
-        streams.push(analyticsStream(r, ctx, r.uint32(), n + 1));
+        streams.push(analyticsStream(r, ctx, v >= 0 ? v : r.uint32(), n + 1));
         break;
       case 11 satisfies Stat['mime']:
         mime = r.stringLike(ctx.mime) ?? notUtf8(`stats[${at}].stat.mime`);
@@ -371,8 +406,10 @@ function trackStat(r: ProtoReader, ctx: Context, length: number, n: number, at: 
   let trackSource = 0;
   let trackType = 0;
   while (r.pos < r.len) {
-    const t = r.uint32();
-    switch (t >>> 3) {
+    const t = r.tag();
+    const f = t >>> 3;
+    const v = leading(r, f, TRACK_VARINTS);
+    switch (f) {
       case 1 satisfies Track['roomId']:
         roomId = r.stringLike(ctx.room) ?? notUtf8(`stats[${at}].room_id`);
         break;
@@ -383,19 +420,19 @@ function trackStat(r: ProtoReader, ctx: Context, length: number, n: number, at: 
         trackId = r.string() ?? notUtf8(`stats[${at}].track_id`);
         break;
       case 4 satisfies Track['kind']:
-        kind = r.int32();
+        kind = v >= 0 ? v : r.int32();
         break;
       case 5 satisfies Track['stat']:
-        stat = analyticsStat(r, ctx, r.uint32(), n + 1, at);
+        stat = analyticsStat(r, ctx, v >= 0 ? v : r.uint32(), n + 1, at);
         break;
       case 6 satisfies Track['country']:
         country = r.string() ?? notUtf8(`stats[${at}].country`);
         break;
       case 7 satisfies Track['trackSource']:
-        trackSource = r.int32();
+        trackSource = v >= 0 ? v : r.int32();
         break;
       case 8 satisfies Track['trackType']:
-        trackType = r.int32();
+        trackType = v >= 0 ? v : r.int32();
         break;
       default:
         r.skipType(t & 7, n);
@@ -409,12 +446,13 @@ function trackStat(r: ProtoReader, ctx: Context, length: number, n: number, at: 
 function trackStatsBody(r: ProtoReader, ctx: Context, n: number): DecodedTrackStats {
   const stats: DecodedTrackStat[] = [];
   while (r.pos < r.len) {
-    const t = r.uint32();
+    const t = r.tag();
     if (t >>> 3 === (1 satisfies Stats['stats'])) {
       if (stats.length === ctx.limits.statsPerRequest) {
         throw overLimit(`request holds more than ${ctx.limits.statsPerRequest} stats`);
       }
-      stats.push(trackStat(r, ctx, r.uint32(), n + 1, stats.length));
+      const length = r.shortVarint();
+      stats.push(trackStat(r, ctx, length >= 0 ? length : r.uint32(), n + 1, stats.length));
     } else {
       r.skipType(t & 7, n);
     }

@@ -41,11 +41,14 @@ export function utf8Helpers({ slice, isUtf8: nativeIsUtf8 }: Utf8Internals): Utf
       ? (buf, start, end) => slice.call(buf, start, end)
       : (buf, start, end) => buf.toString('utf8', start, end),
     isUtf8(buf, start, end) {
-      for (let i = start; i < end; i++) {
-        // an ASCII prefix is valid on its own, and what follows starts on a character boundary
-        if (buf[i]! >= 0x80) return validUtf8(buf.subarray(i, end));
-      }
-      return true;
+      // ASCII, the common case, in one pass without a branch per byte
+      let bits = 0;
+      for (let i = start; i < end; i++) bits |= buf[i]!;
+      if (bits < 0x80) return true;
+      let i = start;
+      while (buf[i]! < 0x80) i++;
+      // an ASCII prefix is valid on its own, and what follows starts on a character boundary
+      return validUtf8(buf.subarray(i, end));
     },
   };
 }

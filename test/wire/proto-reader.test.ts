@@ -277,9 +277,11 @@ describe('ProtoReader, as protobufjs BufferReader', () => {
     expect(r.pos).toBe(buf.length);
     // the same bytes in another buffer are read, not taken from the cache of this one
     const other = Buffer.from([0x04, 0x52, 0x4d, 0x5f, 0x62]);
-    const cacheOfOther = { buf: other, start: 1, end: 5, value: 'stale' };
+    const cacheOfOther = { buf: other, start: 1, end: 5, value: 'stale', start2: 1, end2: 5, value2: 'stale2' };
     const fresh = new ProtoReader(Buffer.from(other));
     expect(fresh.stringLike(cacheOfOther)).toBe('RM_b');
+    // and the older entry, of the other buffer, is emptied rather than kept
+    expect(cacheOfOther).toMatchObject({ start2: 0, end2: 0, value2: '' });
     // bytes compared in order: 'a', 0x02 after 'ab' is not 'ab' (its bytes equal the cached ones read backwards)
     const mirrored = new ProtoReader(Buffer.from([0x02, 0x61, 0x62, 0x02, 0x61, 0x02]));
     const mirrorCache = stringCache();
@@ -293,6 +295,32 @@ describe('ProtoReader, as protobufjs BufferReader', () => {
     expect(hits.stringLike(hitCache)).toBe('A');
     expect(hitCache).toMatchObject({ start: 1, end: 2 });
     expect(hits.pos).toBe(4);
+  });
+
+  it('keeps the string before the latest, and reuses it only for the same bytes', () => {
+    // "video/VP8", "audio/opus", "video/VP8" (the older entry), "audio/opus" (the latest), then "video/VP9"
+    const strings = ['video/VP8', 'audio/opus', 'video/VP8', 'audio/opus', 'video/VP9', 'audio/opus'];
+    const buf = Buffer.concat(strings.map((s) => Buffer.concat([Buffer.from([s.length]), Buffer.from(s)])));
+    const r = new ProtoReader(buf);
+    const cache = stringCache();
+    expect(r.stringLike(cache)).toBe('video/VP8');
+    expect(cache).toMatchObject({ start: 1, end: 10, start2: 0, end2: 0, value2: '' });
+    expect(r.stringLike(cache)).toBe('audio/opus');
+    expect(cache).toMatchObject({ start: 11, end: 21, value: 'audio/opus', start2: 1, end2: 10, value2: 'video/VP8' });
+    // hits on either entry leave both as they were
+    expect(r.stringLike(cache)).toBe('video/VP8');
+    expect(r.stringLike(cache)).toBe('audio/opus');
+    expect(cache).toMatchObject({ start: 11, end: 21, start2: 1, end2: 10 });
+    // same length as the older entry, one byte different: read, and the latest becomes the older
+    expect(r.stringLike(cache)).toBe('video/VP9');
+    expect(cache).toMatchObject({ value: 'video/VP9', start2: 11, end2: 21, value2: 'audio/opus' });
+    expect(r.stringLike(cache)).toBe('audio/opus');
+    // an empty string matches the emptied older entry of a fresh cache
+    const empty = new ProtoReader(Buffer.from([0x01, 0x41, 0x00]));
+    const emptyCache = stringCache();
+    expect(empty.stringLike(emptyCache)).toBe('A');
+    expect(empty.stringLike(emptyCache)).toBe('');
+    expect(emptyCache).toMatchObject({ value: 'A', start2: 0, end2: 0 });
   });
 
   it('enters a sub-message only within the outer one, and leaves it only at its end', () => {

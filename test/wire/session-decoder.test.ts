@@ -666,6 +666,11 @@ describe('every field sent with every wire type', () => {
   const payloads: [wireType: number, bytes: number[]][] = [
     [0, [0x05]],
     [0, [0x96, 0x01]],
+    // three to six bytes: the decoder reads up to four inline and leaves longer ones to the reader
+    [0, [0xff, 0xff, 0x7f]],
+    [0, [0xff, 0xff, 0xff, 0x7f]],
+    [0, [0xff, 0xff, 0xff, 0xff, 0x0f]],
+    [0, [0x80, 0x80, 0x80, 0x80, 0x80, 0x01]],
     [1, [1, 2, 3, 4, 5, 6, 7, 8]],
     [2, [0x02, 0x41, 0x42]],
     [2, [0x00]],
@@ -678,12 +683,13 @@ describe('every field sent with every wire type', () => {
     for (const [typeName, place] of places) {
       for (const field of typeOf(typeName).fieldsArray) {
         for (const [wireType, payload] of payloads) {
-          for (const trailer of trailers) {
-            const tag = Buffer.from(
-              protobuf.Writer.create()
-                .uint32((field.id << 3) | wireType)
-                .finish(),
-            );
+          const tag = Buffer.from(
+            protobuf.Writer.create()
+              .uint32((field.id << 3) | wireType)
+              .finish(),
+          );
+          // or the same field again: a read that ran past the payload's last byte would take its tag
+          for (const trailer of [...trailers, [...tag, ...payload]]) {
             const bytes = place(Buffer.concat([tag, Buffer.from(payload), Buffer.from(trailer)]));
             judgeSession('wire types', bytes, false);
           }
