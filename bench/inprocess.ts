@@ -22,7 +22,6 @@
  * is the heap the rounds allocated (the growth of the used heap between
  * collections, summed over the collections V8 reports), divided by the stats.
  */
-import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
@@ -35,11 +34,12 @@ import type { SessionResponse } from '../src/generated/telemetry/sidecar/v1/Sess
 import { LogRateLimiter, workerLogFields } from '../src/observe/log.js';
 import { SidecarMetrics } from '../src/observe/metrics.js';
 import { MemoryGuard } from '../src/service/memory-guard.js';
-import { Session, type SessionCall } from '../src/service/session.js';
+import { Session } from '../src/service/session.js';
 import { SidecarService, type PendingTrackStats } from '../src/service/sidecar.js';
 import { loadPackageDefinition } from '../src/wire/protos.js';
 import { sessionResponseSerializer } from '../src/wire/response-encoder.js';
 import { decodeSessionRequest } from '../src/wire/session-decoder.js';
+import { StandInCall } from './stand-in-call.js';
 
 const rounds = Number(process.argv[2] ?? '10');
 const mode = process.argv[3] ?? 'session';
@@ -63,33 +63,16 @@ const serialize = sessionResponseSerializer(
   definition.Session!.responseSerialize as (value: SessionResponse) => Buffer,
 );
 
-/** The part of grpc-js's ServerDuplexStream a Session uses; write() serializes as grpc-js would. */
-class StandInCall extends EventEmitter {
-  written = 0;
+/** A stand-in call whose write() serializes each response as grpc-js would. */
+class CountingCall extends StandInCall {
   bytes = 0;
   accepted = 0;
   errors = 0;
-  onWrite: (() => void) | undefined;
 
-  write(response: SessionResponse): boolean {
+  protected override record(response: SessionResponse): void {
     this.bytes += serialize(response).length;
     this.accepted += response.stats?.accepted ?? 0;
     if (response.error) this.errors++;
-    this.written++;
-    this.onWrite?.();
-    return true;
-  }
-  getPeer(): string {
-    return 'in-process';
-  }
-  pause(): this {
-    return this;
-  }
-  resume(): this {
-    return this;
-  }
-  end(): this {
-    return this;
   }
 }
 
@@ -107,8 +90,8 @@ const service = new SidecarService({
   leaseGraceMs: 60_000,
   flushWaitMs: 1_000,
 });
-const call = new StandInCall();
-new Session(call as unknown as SessionCall, service, logger, () => undefined);
+const call = new CountingCall();
+new Session(call.asSessionCall, service, logger, () => undefined);
 
 let seq = 1;
 /** Sends `messages` and resolves once each has its response (the Session slices long bursts across turns). */

@@ -21,7 +21,6 @@
  * divide the difference by the stats of 10 rounds (bench/README.md). The
  * last line printed is JSON.
  */
-import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,19 +30,19 @@ import pino from 'pino';
 import { buildPlan } from '../src/cli/loadgen-plan.js';
 import { withSeq } from '../src/client/session-client.js';
 import { WorkerRegistry } from '../src/core/registry.js';
-import type { SessionResponse } from '../src/generated/telemetry/sidecar/v1/SessionResponse.js';
 import { LogRateLimiter, workerLogFields } from '../src/observe/log.js';
 import { SidecarMetrics } from '../src/observe/metrics.js';
 import { FlushScheduler } from '../src/schedule/scheduler.js';
 import { StatStamper } from '../src/schedule/stamp.js';
 import { warmUpStat } from '../src/schedule/warm-up.js';
 import { MemoryGuard } from '../src/service/memory-guard.js';
-import { Session, type SessionCall } from '../src/service/session.js';
+import { Session } from '../src/service/session.js';
 import { SidecarService } from '../src/service/sidecar.js';
 import { Delivery } from '../src/upstream/delivery.js';
 import { NdjsonFileSink } from '../src/upstream/ndjson-sink.js';
 import { Spool } from '../src/upstream/spool.js';
 import { StallMonitor, type Stall } from './stall-monitor.js';
+import { StandInCall } from './stand-in-call.js';
 
 const rounds = Number(process.argv[2] ?? '3');
 const participants = Number(process.argv[3] ?? '10000');
@@ -59,29 +58,6 @@ const plan = buildPlan({
   runId: 'ndjson-flush',
   nowMs: Date.now(),
 })[0]!;
-
-/** The part of grpc-js's ServerDuplexStream a Session uses. */
-class StandInCall extends EventEmitter {
-  written = 0;
-  onWrite: (() => void) | undefined;
-  write(_response: SessionResponse): boolean {
-    this.written++;
-    this.onWrite?.();
-    return true;
-  }
-  getPeer(): string {
-    return 'in-process';
-  }
-  pause(): this {
-    return this;
-  }
-  resume(): this {
-    return this;
-  }
-  end(): this {
-    return this;
-  }
-}
 
 const logger = pino({ level: 'silent' });
 const metrics = new SidecarMetrics({ defaultMetrics: false });
@@ -120,7 +96,7 @@ async function main(): Promise<void> {
     flushWaitMs: 1_000,
   });
   const call = new StandInCall();
-  new Session(call as unknown as SessionCall, service, logger, () => undefined);
+  new Session(call.asSessionCall, service, logger, () => undefined);
   let seq = 1;
   const send = (messages: readonly Buffer[]) =>
     new Promise<void>((resolve) => {

@@ -9,19 +9,7 @@
  *   node dist/bench/profile-stalls.js /tmp/f.cpuprofile
  */
 import { readFileSync } from 'node:fs';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-}
+import type { Profile, ProfileNode } from './cpu-profile.js';
 
 interface Gap {
   round: number;

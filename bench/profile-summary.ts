@@ -6,20 +6,7 @@
  *   node dist/bench/profile-summary.js /tmp/prof/CPU.*.cpuprofile [--top 40]
  */
 import { readFileSync } from 'node:fs';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
+import type { Profile } from './cpu-profile.js';
 
 /** Which part of the process a frame belongs to, from its script URL. */
 function area(url: string, name: string): string {
