@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import {
   chmodSync,
+  chownSync,
   copyFileSync,
   mkdirSync,
   mkdtempSync,
@@ -80,12 +81,13 @@ const spooled = () => readdirSync(spoolDir).filter((f) => f.endsWith('.batch'));
 /** Runs `serve` until it exits (it should: these configurations must not start). */
 function serveUntilExit(
   env: Record<string, string>,
-  user: { uid?: number; gid?: number } = {},
+  /** A command the sidecar runs under, e.g. setpriv to drop capabilities. */
+  wrapper: string[] = [],
 ): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0'], {
+  const argv = [...wrapper, process.execPath, MAIN, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0'];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: '/',
     env: { PATH: process.env.PATH ?? '', SIDECAR_UPSTREAM: 'stdout:', ...env },
-    ...user,
   });
   cleanup.push(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
@@ -210,10 +212,19 @@ describe('the spool across restarts', () => {
     const foreign = join(dir, 'foreign');
     mkdirSync(foreign, { mode: 0o755 });
     chmodSync(dir, 0o755);
-    // as root: the directory stays root's and the sidecar runs as the image's user (uid 1000);
+    // as root: the directory becomes the image's user's (uid 1000) and the sidecar runs without the
+    // capabilities that let root write anywhere (running it as uid 1000 would need the checkout to be
+    // readable by that user, which a clone under a private temporary directory is not);
     // otherwise the directory is made one its owner may not write
-    const user = process.getuid?.() === 0 ? { uid: 1000, gid: 1000 } : (chmodSync(foreign, 0o555), {});
-    const refused = await serveUntilExit({ SIDECAR_SPOOL_DIR: foreign }, user);
+    let wrapper: string[] = [];
+    if (process.getuid?.() === 0) {
+      chownSync(foreign, 1000, 1000);
+      const caps = '-dac_override,-dac_read_search,-fowner';
+      wrapper = ['setpriv', '--bounding-set', caps, '--inh-caps', caps, '--'];
+    } else {
+      chmodSync(foreign, 0o555);
+    }
+    const refused = await serveUntilExit({ SIDECAR_SPOOL_DIR: foreign }, wrapper);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^telemetry-sidecar: SIDECAR_SPOOL_DIR: .*foreign.*(EACCES|EPERM)/);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
