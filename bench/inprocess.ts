@@ -26,20 +26,16 @@ import { writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import pino from 'pino';
 import { buildPlan } from '../src/cli/loadgen-plan.js';
 import { withSeq } from '../src/client/session-client.js';
 import { WorkerRegistry } from '../src/core/registry.js';
 import type { SessionResponse } from '../src/generated/telemetry/sidecar/v1/SessionResponse.js';
-import { LogRateLimiter, workerLogFields } from '../src/observe/log.js';
 import { SidecarMetrics } from '../src/observe/metrics.js';
-import { MemoryGuard } from '../src/service/memory-guard.js';
-import { Session } from '../src/service/session.js';
-import { SidecarService, type PendingTrackStats } from '../src/service/sidecar.js';
+import type { PendingTrackStats } from '../src/service/sidecar.js';
 import { loadPackageDefinition } from '../src/wire/protos.js';
 import { sessionResponseSerializer } from '../src/wire/response-encoder.js';
 import { decodeSessionRequest } from '../src/wire/session-decoder.js';
-import { StandInCall } from './stand-in-call.js';
+import { benchService, benchSession, StandInCall } from './session-harness.js';
 
 const rounds = Number(process.argv[2] ?? '10');
 const mode = process.argv[3] ?? 'session';
@@ -76,34 +72,11 @@ class CountingCall extends StandInCall {
   }
 }
 
-const logger = pino({ level: 'silent' });
 const metrics = new SidecarMetrics({ defaultMetrics: false });
 const registry = new WorkerRegistry({ closeWaitMs: 180_000, maxWorkers: 1_000_000, maxTracksPerWorker: 1_000 });
-const service = new SidecarService({
-  registry,
-  flush: () => Promise.reject(new Error('no flush in this bench')),
-  memory: new MemoryGuard({ limitBytes: undefined, logger }),
-  metrics,
-  logger,
-  invalidStatLog: new LogRateLimiter(10, 60_000),
-  workerFields: workerLogFields,
-  leaseGraceMs: 60_000,
-  flushWaitMs: 1_000,
-});
+const service = benchService(registry, metrics, () => Promise.reject(new Error('no flush in this bench')));
 const call = new CountingCall();
-new Session(call.asSessionCall, service, logger, () => undefined);
-
-let seq = 1;
-/** Sends `messages` and resolves once each has its response (the Session slices long bursts across turns). */
-function send(messages: readonly Buffer[]): Promise<void> {
-  const target = call.written + messages.length;
-  return new Promise((resolve) => {
-    call.onWrite = () => {
-      if (call.written === target) resolve();
-    };
-    for (const body of messages) call.emit('data', withSeq(seq++, body));
-  });
-}
+const { send, sendEncoded } = benchSession(call, service);
 
 async function main(): Promise<void> {
   await send([plan.hello, ...plan.participants.map((p) => p.activate)]);
@@ -140,7 +113,7 @@ async function main(): Promise<void> {
         checksum += serialize({ seq: i + 1, stats: { accepted: STATS_PER_MESSAGE, invalid: 0, noWorker: 0 } }).length;
       }
     } else {
-      await send(requests);
+      await sendEncoded(requests);
     }
   }
   const cpu = process.cpuUsage(started);

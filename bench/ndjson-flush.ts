@@ -26,23 +26,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import pino from 'pino';
 import { buildPlan } from '../src/cli/loadgen-plan.js';
-import { withSeq } from '../src/client/session-client.js';
 import { WorkerRegistry } from '../src/core/registry.js';
-import { LogRateLimiter, workerLogFields } from '../src/observe/log.js';
 import { SidecarMetrics } from '../src/observe/metrics.js';
 import { FlushScheduler } from '../src/schedule/scheduler.js';
 import { StatStamper } from '../src/schedule/stamp.js';
 import { warmUpStat } from '../src/schedule/warm-up.js';
-import { MemoryGuard } from '../src/service/memory-guard.js';
-import { Session } from '../src/service/session.js';
-import { SidecarService } from '../src/service/sidecar.js';
 import { Delivery } from '../src/upstream/delivery.js';
 import { NdjsonFileSink } from '../src/upstream/ndjson-sink.js';
 import { Spool } from '../src/upstream/spool.js';
 import { StallMonitor, type Stall } from './stall-monitor.js';
-import { StandInCall } from './stand-in-call.js';
+import { benchService, benchSession, silentLogger, StandInCall } from './session-harness.js';
 
 const rounds = Number(process.argv[2] ?? '3');
 const participants = Number(process.argv[3] ?? '10000');
@@ -59,7 +53,7 @@ const plan = buildPlan({
   nowMs: Date.now(),
 })[0]!;
 
-const logger = pino({ level: 'silent' });
+const logger = silentLogger;
 const metrics = new SidecarMetrics({ defaultMetrics: false });
 const registry = new WorkerRegistry({ closeWaitMs: 180_000, maxWorkers: 1_000_000, maxTracksPerWorker: 1_000 });
 const dir = mkdtempSync(join(tmpdir(), 'ndjson-flush-'));
@@ -84,28 +78,8 @@ async function main(): Promise<void> {
     logger,
     { intervalMs: 3_600_000 },
   );
-  const service = new SidecarService({
-    registry,
-    flush: () => scheduler.flush(),
-    memory: new MemoryGuard({ limitBytes: undefined, logger }),
-    metrics,
-    logger,
-    invalidStatLog: new LogRateLimiter(10, 60_000),
-    workerFields: workerLogFields,
-    leaseGraceMs: 60_000,
-    flushWaitMs: 1_000,
-  });
-  const call = new StandInCall();
-  new Session(call.asSessionCall, service, logger, () => undefined);
-  let seq = 1;
-  const send = (messages: readonly Buffer[]) =>
-    new Promise<void>((resolve) => {
-      const target = call.written + messages.length;
-      call.onWrite = () => {
-        if (call.written === target) resolve();
-      };
-      for (const body of messages) call.emit('data', withSeq(seq++, body));
-    });
+  const service = benchService(registry, metrics, () => scheduler.flush());
+  const { send } = benchSession(new StandInCall(), service);
   await send([plan.hello, ...plan.participants.map((p) => p.activate)]);
 
   // the warm-up runs at start, as in the sidecar; wait for it to finish (it yields between 1 ms slices)
