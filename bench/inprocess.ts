@@ -26,7 +26,6 @@ import { writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { buildPlan } from '../src/cli/loadgen-plan.js';
 import { withSeq } from '../src/client/session-client.js';
 import { WorkerRegistry } from '../src/core/registry.js';
 import type { SessionResponse } from '../src/generated/telemetry/sidecar/v1/SessionResponse.js';
@@ -35,23 +34,12 @@ import type { PendingTrackStats } from '../src/service/sidecar.js';
 import { loadPackageDefinition } from '../src/wire/protos.js';
 import { sessionResponseSerializer } from '../src/wire/response-encoder.js';
 import { decodeSessionRequest } from '../src/wire/session-decoder.js';
-import { benchService, benchSession, StandInCall } from './session-harness.js';
+import { benchPlan, benchService, benchSession, STATS_PER_MESSAGE, StandInCall } from './session-harness.js';
 
 const rounds = Number(process.argv[2] ?? '10');
 const mode = process.argv[3] ?? 'session';
 const participants = Number(process.env.INPROC_PARTICIPANTS ?? '500');
-const TRACKS = 10;
-const STATS_PER_MESSAGE = 100;
-
-const plan = buildPlan({
-  participants,
-  tracks: TRACKS,
-  statsPerMessage: STATS_PER_MESSAGE,
-  streams: 1,
-  roomSize: 10,
-  runId: 'inproc',
-  nowMs: 1_700_000_000_000,
-})[0]!;
+const plan = benchPlan(participants, 'inproc', 1_700_000_000_000);
 
 const definition = loadPackageDefinition()['telemetry.sidecar.v1.TelemetrySidecar'] as ServiceDefinition;
 // as the server does (src/service/server.ts)

@@ -26,7 +26,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { buildPlan } from '../src/cli/loadgen-plan.js';
 import { WorkerRegistry } from '../src/core/registry.js';
 import { SidecarMetrics } from '../src/observe/metrics.js';
 import { FlushScheduler } from '../src/schedule/scheduler.js';
@@ -36,22 +35,11 @@ import { Delivery } from '../src/upstream/delivery.js';
 import { NdjsonFileSink } from '../src/upstream/ndjson-sink.js';
 import { Spool } from '../src/upstream/spool.js';
 import { StallMonitor, type Stall } from './stall-monitor.js';
-import { benchService, benchSession, silentLogger, StandInCall } from './session-harness.js';
+import { benchPlan, benchService, benchSession, silentLogger, StandInCall, TRACKS } from './session-harness.js';
 
 const rounds = Number(process.argv[2] ?? '3');
 const participants = Number(process.argv[3] ?? '10000');
-const TRACKS = 10;
-const STATS_PER_MESSAGE = 100;
-
-const plan = buildPlan({
-  participants,
-  tracks: TRACKS,
-  statsPerMessage: STATS_PER_MESSAGE,
-  streams: 1,
-  roomSize: 10,
-  runId: 'ndjson-flush',
-  nowMs: Date.now(),
-})[0]!;
+const plan = benchPlan(participants, 'ndjson-flush', Date.now());
 
 const logger = silentLogger;
 const metrics = new SidecarMetrics({ defaultMetrics: false });

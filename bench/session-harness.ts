@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
+import { buildPlan, type StreamPlan } from '../src/cli/loadgen-plan.js';
 import { withSeq } from '../src/client/session-client.js';
 import type { WorkerRegistry } from '../src/core/registry.js';
 import type { SessionResponse } from '../src/generated/telemetry/sidecar/v1/SessionResponse.js';
@@ -14,6 +15,22 @@ import { Session, type SessionCall } from '../src/service/session.js';
 import { SidecarService, type SidecarServiceDeps } from '../src/service/sidecar.js';
 
 export const silentLogger = pino({ level: 'silent' });
+
+export const TRACKS = 10;
+export const STATS_PER_MESSAGE = 100;
+
+/** The load generator's own requests for one stream: `participants` × 10 tracks, 100 stats per request, rooms of 10. */
+export function benchPlan(participants: number, runId: string, nowMs: number): StreamPlan {
+  return buildPlan({
+    participants,
+    tracks: TRACKS,
+    statsPerMessage: STATS_PER_MESSAGE,
+    streams: 1,
+    roomSize: 10,
+    runId,
+    nowMs,
+  })[0]!;
+}
 
 /** The part of grpc-js's ServerDuplexStream a Session uses. */
 export class StandInCall extends EventEmitter {
