@@ -24,7 +24,7 @@ export interface Batch {
 export interface Sink {
   /** For logs and metrics, e.g. `file:./data/analytics-stats.ndjson`. */
   readonly description: string;
-  /** What `encode` produces (`ndjson`, `protobuf`): spooled batches are only replayed into the same format. */
+  /** What `encodeInto` writes (`ndjson`, `protobuf`): spooled batches are only replayed into the same format. */
   readonly format: string;
   /** Largest batch, in encoded bytes, the sink accepts in one send; read at every cut, so it may change (the NATS sink follows the server's max_payload). */
   readonly maxBatchBytes: number;
@@ -44,13 +44,6 @@ export interface Sink {
 
 /** What `Sink.encodeInto` returns when the stat does not fit in the room it was given. */
 export const NO_ROOM = -1;
-
-/** `Sink.encodeInto` for an encoder that produces the bytes elsewhere: copies them in, or NO_ROOM. */
-export function copyInto(bytes: Uint8Array, into: Buffer, at: number): number {
-  if (at + bytes.length > into.length) return NO_ROOM;
-  into.set(bytes, at);
-  return bytes.length;
-}
 
 /**
  * A failed send. Transient failures are tried again with backoff (the batch

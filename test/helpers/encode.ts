@@ -19,6 +19,13 @@ export function encodeAllWith(sink: Pick<Sink, 'encodeInto'>, stats: readonly An
 
 type EncodeInto = (stat: AnalyticsStat, into: Buffer, at: number) => number;
 
+/** `Sink.encodeInto` for a test sink whose bytes are made elsewhere: copies them in, or NO_ROOM. */
+export function copyInto(bytes: Uint8Array, into: Buffer, at: number): number {
+  if (at + bytes.length > into.length) return NO_ROOM;
+  into.set(bytes, at);
+  return bytes.length;
+}
+
 const SENTINEL = 0xa5;
 let turn = 0;
 

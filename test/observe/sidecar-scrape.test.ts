@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamType, type AnalyticsStat } from '../../src/core/analytics.js';
-import { copyInto, type Batch, type Sink } from '../../src/upstream/sink.js';
+import { type Batch, type Sink } from '../../src/upstream/sink.js';
+import { copyInto } from '../helpers/encode.js';
 import { unary } from '../helpers/rpc.js';
 import { SessionClient } from '../../src/client/session-client.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
