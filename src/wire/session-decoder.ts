@@ -39,18 +39,18 @@ import type { ReleaseRequest__Output } from '../generated/telemetry/sidecar/v1/R
 import type { SessionRequest__Output } from '../generated/telemetry/sidecar/v1/SessionRequest.js';
 import type { TrackStat__Output } from '../generated/telemetry/sidecar/v1/TrackStat.js';
 import type { TrackStatsRequest__Output } from '../generated/telemetry/sidecar/v1/TrackStatsRequest.js';
-import type {
-  ACTIVATE_REQUEST,
+import {
+  type ACTIVATE_REQUEST,
   ANALYTICS_STAT,
   ANALYTICS_STREAM,
-  FLUSH_REQUEST,
-  HELLO,
-  LIST_WORKERS_REQUEST,
-  RELEASE_REQUEST,
-  SESSION_REQUEST,
+  type FLUSH_REQUEST,
+  type HELLO,
+  type LIST_WORKERS_REQUEST,
+  type RELEASE_REQUEST,
+  type SESSION_REQUEST,
   TIMESTAMP,
   TRACK_STAT,
-  TRACK_STATS_REQUEST,
+  type TRACK_STATS_REQUEST,
   VIDEO_LAYER,
 } from './fields.js';
 import { ProtoReader, stringCache, type StringCache } from './proto-reader.js';
@@ -149,14 +149,21 @@ function u64(r: ProtoReader): number {
  * the field numbers in their mask, and fall back to the reader's methods when
  * it gives -1; unknown fields are left to skipType untouched.
  */
-const TS_VARINTS = (1 << 1) | (1 << 2);
-const LAYER_VARINTS = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4);
-/** Every AnalyticsStream field (16 is not one). */
-const STREAM_VARINTS = 0b1110_1111_1111_1111_1110;
-/** AnalyticsStat's kind (read past) and its sub-messages' lengths. */
-const STAT_VARINTS = (1 << 2) | (1 << 3) | (1 << 10);
-/** TrackStat's enums and its stat's length. */
-const TRACK_VARINTS = (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8);
+const TS_VARINTS = fieldBits(TIMESTAMP.seconds, TIMESTAMP.nanos);
+const LAYER_VARINTS = fieldBits(VIDEO_LAYER.layer, VIDEO_LAYER.packets, VIDEO_LAYER.bytes, VIDEO_LAYER.frames);
+/** Every AnalyticsStream field: numbers, the layers and the two times (a string field, which reads its own length, would have to be left out). */
+const STREAM_VARINTS = fieldBits(...Object.values(ANALYTICS_STREAM));
+/** AnalyticsStat's kind (read past) and its sub-messages' lengths; its strings read their own lengths. */
+const STAT_VARINTS = fieldBits(ANALYTICS_STAT.kind, ANALYTICS_STAT.timeStamp, ANALYTICS_STAT.streams);
+/** TrackStat's enums and its stat's length; its strings read their own lengths. */
+const TRACK_VARINTS = fieldBits(TRACK_STAT.kind, TRACK_STAT.stat, TRACK_STAT.trackSource, TRACK_STAT.trackType);
+
+/** A mask with the bit of each field number (all below 32). */
+function fieldBits(...fields: number[]): number {
+  let mask = 0;
+  for (const f of fields) mask |= 1 << f;
+  return mask;
+}
 
 function leading(r: ProtoReader, f: number, mask: number): number {
   return f < 32 && ((mask >>> f) & 1) === 1 ? r.shortVarint() : -1;
