@@ -43,7 +43,7 @@ export interface Sink {
 }
 
 /** What `Sink.encodeInto` returns when the stat does not fit in the room it was given. */
-export const NO_ROOM = -1;
+export { NO_ROOM } from '../wire/room.js';
 
 /**
  * A failed send. Transient failures are tried again with backoff (the batch

@@ -13,6 +13,7 @@
  */
 import type { AnalyticsStat, AnalyticsStream, AnalyticsVideoLayer, Timestamp } from '../core/analytics.js';
 import type { ANALYTICS_STAT, ANALYTICS_STATS, ANALYTICS_STREAM, TIMESTAMP, VIDEO_LAYER } from './fields.js';
+import { NO_ROOM, OUT_OF_ROOM } from './room.js';
 
 /* Field numbers are literals (reading them from the tables measured 7 % slower); `satisfies` holds each to fields.ts. */
 type Ts = typeof TIMESTAMP;
@@ -26,8 +27,6 @@ const FIXED32 = 5;
 const LENGTH = 2;
 const TWO_32 = 2 ** 32;
 
-/** Thrown by `ensure` when the caller's buffer has no room left; caught in encodeAnalyticsStatsEntryInto. */
-const NO_ROOM = new Error('no room');
 const EMPTY = Buffer.alloc(0);
 
 /** Writes into a buffer it does not own, up to its end. */
@@ -35,9 +34,9 @@ class Writer {
   buf: Buffer = EMPTY;
   pos = 0;
 
-  /** Room for `n` more bytes, or NO_ROOM thrown: nothing is written past the buffer's end. */
+  /** Room for `n` more bytes, or OUT_OF_ROOM thrown: nothing is written past the buffer's end. */
   ensure(n: number): void {
-    if (this.pos + n > this.buf.length) throw NO_ROOM;
+    if (this.pos + n > this.buf.length) throw OUT_OF_ROOM;
   }
 
   tag(field: number, wireType: number): void {
@@ -213,8 +212,8 @@ const writer = new Writer();
 /**
  * Writes `AnalyticsStats{stats: [stat]}` into `into` from `at`: field 1's
  * tag, length and the stat, so concatenated encodings form one
- * AnalyticsStats holding all of them. Returns the bytes written, or -1
- * (the sink contract's NO_ROOM) when they may not fit before the end of
+ * AnalyticsStats holding all of them. Returns the bytes written, or NO_ROOM
+ * when they may not fit before the end of
  * `into`: near the end it reserves the most a field can take, so it may
  * refuse a stat that would just have fitted. Nothing before `at` is touched.
  */
@@ -227,7 +226,7 @@ export function encodeAnalyticsStatsEntryInto(s: AnalyticsStat, into: Buffer, at
     writer.end(entry);
     return writer.pos - at;
   } catch (err) {
-    if (err === NO_ROOM) return -1;
+    if (err === OUT_OF_ROOM) return NO_ROOM;
     throw err;
   } finally {
     // the batch buffer is the delivery queue's: not kept alive from here

@@ -18,6 +18,7 @@
  * test/wire/ndjson-encoder.test.ts holds it to the library on generated stats.
  */
 import type { AnalyticsStat, AnalyticsStream, AnalyticsVideoLayer, Timestamp } from '../core/analytics.js';
+import { NO_ROOM, OUT_OF_ROOM } from './room.js';
 
 const TWO_53 = 2 ** 53;
 /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in Unix milliseconds: protobuf-es's Timestamp JSON range. */
@@ -144,8 +145,6 @@ const endTimeCache = new TimestampCache();
  */
 
 const EMPTY = Buffer.alloc(0);
-/** Thrown by `room` when the caller's buffer has no room left; caught in encodeNdjsonLineInto. */
-const NO_ROOM = new Error('no room');
 const OPEN = 0x7b; // {
 const COMMA = 0x2c;
 const CLOSE = 0x7d; // }
@@ -154,9 +153,9 @@ const QUOTE = 0x22;
 let buf: Buffer = EMPTY;
 let pos = 0;
 
-/** Room for `n` more bytes, or NO_ROOM thrown: nothing is written past the buffer's end. */
+/** Room for `n` more bytes, or OUT_OF_ROOM thrown: nothing is written past the buffer's end. */
 function room(n: number): void {
-  if (pos + n > buf.length) throw NO_ROOM;
+  if (pos + n > buf.length) throw OUT_OF_ROOM;
 }
 
 /** A string known to be ASCII: a key, a number, a cached rendering. */
@@ -237,7 +236,7 @@ function string(s: string): void {
 function escaped(s: string): void {
   const json = JSON.stringify(s);
   // JSON.stringify escaped every lone surrogate, so each UTF-16 unit is at most 3 UTF-8 bytes
-  if (pos + json.length * 3 > buf.length && pos + Buffer.byteLength(json, 'utf8') > buf.length) throw NO_ROOM;
+  if (pos + json.length * 3 > buf.length && pos + Buffer.byteLength(json, 'utf8') > buf.length) throw OUT_OF_ROOM;
   pos += buf.write(json, pos, 'utf8');
 }
 
@@ -387,8 +386,7 @@ function stat(s: AnalyticsStat): void {
 
 /**
  * Writes one NDJSON line (the stat's protobuf-JSON and `\n`) as UTF-8 into
- * `into` from `at`, and returns its length; or -1 (the sink contract's
- * NO_ROOM) when it does not fit before the end of `into`. Nothing before
+ * `into` from `at`, and returns its length; or NO_ROOM when it does not fit before the end of `into`. Nothing before
  * `at` is touched.
  */
 export function encodeNdjsonLineInto(s: AnalyticsStat, into: Buffer, at: number): number {
@@ -400,7 +398,7 @@ export function encodeNdjsonLineInto(s: AnalyticsStat, into: Buffer, at: number)
     buf[pos++] = 0x0a;
     return pos - at;
   } catch (err) {
-    if (err === NO_ROOM) return -1;
+    if (err === OUT_OF_ROOM) return NO_ROOM;
     throw err;
   } finally {
     // the batch buffer is the delivery queue's: not kept alive from here
