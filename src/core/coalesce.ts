@@ -1,12 +1,23 @@
 /**
  * Incremental port of the reference's `coalesce`: stats are folded in on
- * arrival, so memory per (track, direction) is constant plus 8 bytes per
- * counted score (kept for the median). `result()` equals what `coalesce`
- * returns for the same stats in the same order, bit for bit.
+ * arrival, so memory per (track, direction) is constant plus 4.5 bytes per
+ * counted score (kept for the median in the score arena). `result()` equals
+ * what `coalesce` returns for the same stats in the same order, bit for bit.
+ * It hands the scores back to the arena, as the flush drops the aggregate: a
+ * later call answers the same, and nothing is added after it.
  */
 import { emptyStream, StreamType, type AnalyticsStat, type AnalyticsVideoLayer, type StatSample } from './analytics.js';
 import { compareTime, GO_ZERO_SECONDS, isGoZero, nanosCarry, NANOS_PER_SECOND } from './gotime.js';
+import { NO_BLOCK, ScoreArena } from './score-arena.js';
 import { isValid } from './validity.js';
+
+/** The counted scores of every pending aggregate in the process (the event loop serialises access). */
+const scores = new ScoreArena();
+
+/** Blocks of the score arena held by aggregates not yet flushed: tests check that flushing frees them all. */
+export function scoreBlocksInUse(): number {
+  return scores.blocksInUse;
+}
 
 export class TrackAggregate {
   /** Stats folded in, valid or not: an all-invalid track is still emitted. */
@@ -42,12 +53,11 @@ export class TrackAggregate {
   private scoreSum = 0;
   private minScore = 0;
   private scoreCount = 0;
-  /**
-   * Counted scores (float32 values, held as doubles) for the median. A plain
-   * array grows inside the V8 heap; a Float32Array cost an ArrayBuffer per
-   * track and per growth step, which showed in ingest profiles (bench/README.md).
-   */
-  private scores: number[] | null = null;
+  /** The chain holding the counted scores (float32) in the score arena; NO_BLOCK while none. */
+  private scoreHead = NO_BLOCK;
+  private scoreTail = NO_BLOCK;
+  /** The median, once result() has handed the scores back to the arena. */
+  private takenMedian = 0;
 
   /** Folds one stat in, in arrival order; returns false for an invalid stat (which adds nothing). */
   add(stat: StatSample): boolean {
@@ -156,24 +166,27 @@ export class TrackAggregate {
   }
 
   private pushScore(score: number): void {
-    // a one-element literal first: most tracks count a few scores, many just one
-    if (this.scores) this.scores.push(score);
-    else this.scores = [score];
+    this.scoreTail = scores.push(this.scoreTail, this.scoreCount, score);
+    if (this.scoreHead === NO_BLOCK) this.scoreHead = this.scoreTail;
     this.scoreCount++;
   }
 
-  /** utils.Median[float32]: the middle value, or left + (right-left)/2 in float32 for an even count. */
+  /**
+   * utils.Median[float32]: the middle value, or left + (right-left)/2 in
+   * float32 for an even count. The first call hands the scores back to the
+   * arena (a flushed aggregate is dropped) and remembers the answer.
+   */
   private median(): number {
     const n = this.scoreCount;
-    // no array: no counted score
-    const sorted = this.scores;
-    if (!sorted) return 0;
-    if (n === 1) return sorted[0] ?? 0;
-    sortScores(sorted, n);
-    if (n % 2 !== 0) return sorted[n >> 1] ?? 0;
-    const left = sorted[n / 2 - 1] ?? 0;
-    const right = sorted[n / 2] ?? 0;
-    return Math.fround(left + Math.fround(Math.fround(right - left) / 2));
+    if (n === 0) return 0;
+    // no chain behind counted scores: an earlier call took them (the median of two infinities is NaN, so no sentinel)
+    if (this.scoreHead === NO_BLOCK) return this.takenMedian;
+    const sorted = scores.takeSorted(this.scoreHead, n);
+    this.scoreHead = this.scoreTail = NO_BLOCK;
+    if (n % 2 !== 0) return (this.takenMedian = sorted[n >> 1]!);
+    const left = sorted[n / 2 - 1]!;
+    const right = sorted[n / 2]!;
+    return (this.takenMedian = Math.fround(left + Math.fround(Math.fround(right - left) / 2)));
   }
 
   private addLayer(l: Readonly<AnalyticsVideoLayer>): void {
@@ -197,31 +210,6 @@ export class TrackAggregate {
     let top: AnalyticsVideoLayer | undefined;
     for (const l of this.layers ?? []) if (!top || l.layer > top.layer) top = l;
     return top && { ...top };
-  }
-}
-
-/** Up to this many scores sort by insertion; more go to the builtin sort. */
-const INSERTION_SORT_MAX = 32;
-
-/**
- * Sorts the first n scores in place, ascending (their order means nothing
- * else). A track has a few scores per interval: insertion sort on the array
- * itself beats a subarray view plus the builtin sort (the median showed in
- * flush profiles, see bench/README.md). Scores are positive, never NaN.
- */
-function sortScores(scores: number[], n: number): void {
-  if (n > INSERTION_SORT_MAX) {
-    scores.sort((a, b) => a - b);
-    return;
-  }
-  for (let i = 1; i < n; i++) {
-    const v = scores[i]!;
-    let j = i - 1;
-    while (j >= 0 && scores[j]! > v) {
-      scores[j + 1] = scores[j]!;
-      j--;
-    }
-    scores[j + 1] = v;
   }
 }
 
