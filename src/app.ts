@@ -296,6 +296,7 @@ function service(
     limitBytes: config.memoryLimitBytes,
     logger,
     shedQueue: (bytes) => delivery.shedOldest(bytes),
+    dropReusable: () => registry.dropSpares(),
     ...(options.memoryReading ? { read: options.memoryReading } : { collect: v8Collector() }),
   });
   const service = new SidecarService({

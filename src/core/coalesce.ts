@@ -3,8 +3,8 @@
  * arrival, so memory per (track, direction) is constant plus 4.5 bytes per
  * counted score (kept for the median in the score arena). `result()` equals
  * what `coalesce` returns for the same stats in the same order, bit for bit.
- * It hands the scores back to the arena, as the flush drops the aggregate: a
- * later call answers the same, and nothing is added after it.
+ * It hands the scores back to the arena: a later call answers the same, and
+ * nothing is added until reset() empties the aggregate for the next interval.
  */
 import { emptyStream, StreamType, type AnalyticsStat, type AnalyticsVideoLayer, type StatSample } from './analytics.js';
 import { compareTime, GO_ZERO_SECONDS, isGoZero, nanosCarry, NANOS_PER_SECOND } from './gotime.js';
@@ -163,6 +163,43 @@ export class TrackAggregate {
       minScore: this.minScore,
       medianScore: this.median(),
     };
+  }
+
+  /**
+   * Empties the aggregate after result(), for the same track's next interval:
+   * the worker keeps it rather than allocating a new one, so an aggregate is
+   * not created and promoted again every flush (bench/README.md, "aggregates
+   * kept across flushes").
+   */
+  reset(): void {
+    this.received = 0;
+    this.invalid = 0;
+    this.mime = '';
+    this.startSeconds = GO_ZERO_SECONDS;
+    this.startNanos = 0;
+    this.endSeconds = GO_ZERO_SECONDS;
+    this.endNanos = 0;
+    this.rtt = 0;
+    this.jitter = 0;
+    this.primaryPackets = 0;
+    this.primaryBytes = 0;
+    this.retransmitPackets = 0;
+    this.retransmitBytes = 0;
+    this.paddingPackets = 0;
+    this.paddingBytes = 0;
+    this.packetsLost = 0;
+    this.packetsOutOfOrder = 0;
+    this.frames = 0;
+    this.nacks = 0;
+    this.plis = 0;
+    this.firs = 0;
+    if (this.layers) this.layers.length = 0;
+    this.scoreSum = 0;
+    this.minScore = 0;
+    // scores still chained (result() not called) go back to the arena
+    if (this.scoreHead !== NO_BLOCK) scores.takeSorted(this.scoreHead, this.scoreCount);
+    this.scoreHead = this.scoreTail = NO_BLOCK;
+    this.scoreCount = 0;
   }
 
   private pushScore(score: number): void {

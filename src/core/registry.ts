@@ -170,6 +170,11 @@ export class WorkerRegistry {
     return outcome;
   }
 
+  /** Lets every worker go of its spare aggregates (kept from the last flush for reuse). */
+  dropSpares(): void {
+    for (const worker of this.schedule) worker.dropSpares();
+  }
+
   /** Starts a flush of every scheduled worker at `now` (milliseconds since the epoch). */
   beginFlush(now: number): FlushRun {
     return new FlushRun(this, now);

@@ -31,8 +31,15 @@ export class StatsWorker implements WorkerIdentity {
   private closedAtMs: number | null = null;
 
   private readonly guards = new GuardSet();
-  private readonly upstream = new Map<string, TrackAggregate>();
-  private readonly downstream = new Map<string, TrackAggregate>();
+  private upstream = new Map<string, TrackAggregate>();
+  private downstream = new Map<string, TrackAggregate>();
+  /**
+   * The last flush's aggregates, emptied, by track: the track's next stat
+   * takes its aggregate back instead of allocating one, and those of tracks
+   * silent for a whole interval are dropped at the next flush.
+   */
+  private spareUpstream: Map<string, TrackAggregate> | null = null;
+  private spareDownstream: Map<string, TrackAggregate> | null = null;
 
   constructor(identity: WorkerIdentity) {
     this.roomId = identity.roomId;
@@ -104,10 +111,18 @@ export class StatsWorker implements WorkerIdentity {
     const pending = this.pending(kind);
     let aggregate = pending.get(trackId);
     if (!aggregate) {
-      aggregate = new TrackAggregate();
+      const spare = kind === StreamType.DOWNSTREAM ? this.spareDownstream : this.spareUpstream;
+      // left in the spares too: they are cleared at the next flush, before anything reads them again
+      aggregate = spare?.get(trackId) ?? new TrackAggregate();
       pending.set(trackId, aggregate);
     }
     return aggregate;
+  }
+
+  /** Lets go of the spare aggregates (under memory pressure): the next interval allocates anew. */
+  dropSpares(): void {
+    this.spareUpstream = null;
+    this.spareDownstream = null;
   }
 
   /** Empties the pending aggregates into one stamped stat per (track, direction), upstream first. */
@@ -115,8 +130,8 @@ export class StatsWorker implements WorkerIdentity {
     const out: AnalyticsStat[] = [];
     this.collect(out, timeStamp, StreamType.UPSTREAM, this.upstream);
     this.collect(out, timeStamp, StreamType.DOWNSTREAM, this.downstream);
-    this.upstream.clear();
-    this.downstream.clear();
+    [this.upstream, this.spareUpstream] = rotate(this.upstream, this.spareUpstream);
+    [this.downstream, this.spareDownstream] = rotate(this.downstream, this.spareDownstream);
     return out;
   }
 
@@ -150,6 +165,7 @@ export class StatsWorker implements WorkerIdentity {
   ): void {
     for (const [trackId, aggregate] of perTrack) {
       const stat = aggregate.result();
+      aggregate.reset();
       stat.timeStamp = timeStamp;
       stat.trackId = trackId;
       stat.kind = kind;
@@ -159,4 +175,20 @@ export class StatsWorker implements WorkerIdentity {
       out.push(stat);
     }
   }
+}
+
+/**
+ * After a flush: the flushed aggregates become the spares, and the spares
+ * nobody took back (tracks silent for a whole interval) are dropped. A
+ * direction without tracks keeps no spares, so an idle worker holds no more
+ * than before.
+ */
+function rotate(
+  flushed: Map<string, TrackAggregate>,
+  spare: Map<string, TrackAggregate> | null,
+): [pending: Map<string, TrackAggregate>, spare: Map<string, TrackAggregate> | null] {
+  if (flushed.size === 0) return [flushed, null];
+  if (!spare) return [new Map(), flushed];
+  spare.clear();
+  return [spare, flushed];
 }

@@ -62,6 +62,8 @@ export interface MemoryGuardOptions {
   read?: () => MemoryReading;
   /** A full garbage collection; undefined: none available. */
   collect?: (() => void) | undefined;
+  /** Lets go of what is kept only to be reused (the workers' spare aggregates), for the collection to free. */
+  dropReusable?: () => void;
   now?: () => number;
 }
 
@@ -126,6 +128,8 @@ export class MemoryGuard {
     let held = this.measure();
     // garbage is not pressure; and while shedding, collecting shows at once what the shedding freed
     const suspect = this.state === 'normal' ? this.high : this.low;
+    // kept for reuse is not pressure either: let it go before anything is collected or shed
+    if (held > suspect) this.options.dropReusable?.();
     if (held > suspect && this.options.collect && now - this.lastCollect >= COLLECT_INTERVAL_MS) {
       this.lastCollect = now;
       const started = performance.now();

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AnalyticsStat, StatSample } from '../../src/core/analytics.js';
-import { coalesce, TrackAggregate } from '../../src/core/coalesce.js';
+import { coalesce, scoreBlocksInUse, TrackAggregate } from '../../src/core/coalesce.js';
 import { GO_ZERO_SECONDS } from '../../src/core/gotime.js';
 import { statSequence, U32_COUNTERS } from '../helpers/arbitraries.js';
 import { referenceCoalesce, referenceIsValid } from '../helpers/reference-coalesce.js';
@@ -426,6 +426,27 @@ describe('coalesce', () => {
       for (const [path, floor] of Object.entries(FLOORS)) {
         expect({ path, share: shares[path] }).toEqual({ path, share: expect.toSatisfy((s: number) => s >= floor) });
       }
+    }, 60_000);
+
+    it('an aggregate emptied by reset() folds the next interval as a new one would, whether or not result() ran', () => {
+      fc.assert(
+        fc.property(statSequence, statSequence, fc.boolean(), (first, next, flushed) => {
+          const blocks = scoreBlocksInUse();
+          const reused = new TrackAggregate();
+          for (const stat of first) reused.add(stat);
+          if (flushed) reused.result();
+          reused.reset();
+          const fresh = new TrackAggregate();
+          for (const stat of next) {
+            expect(reused.add(stat)).toBe(fresh.add(stat));
+          }
+          expect([reused.received, reused.invalid]).toEqual([fresh.received, fresh.invalid]);
+          expect(comparable(reused.result())).toEqual(comparable(fresh.result()));
+          // the scores of an interval reset without a flush went back to the arena too
+          expect(scoreBlocksInUse()).toBe(blocks);
+        }),
+        { numRuns: 300 },
+      );
     }, 60_000);
   });
 });

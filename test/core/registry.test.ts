@@ -8,6 +8,7 @@ import {
   type RegistryLimits,
   type TrackStatInput,
 } from '../../src/core/registry.js';
+import { StatsWorker } from '../../src/core/worker.js';
 import { sample, stream } from '../helpers/stats.js';
 
 const CLOSE_WAIT = 180_000;
@@ -193,6 +194,49 @@ describe('WorkerRegistry stats and flush', () => {
     flushAll(r, 1);
     expect(r.list()[0]?.pendingTracks).toBe(0);
     expect(flushAll(r, 2).stats).toEqual([]);
+  });
+
+  it("hands a flushed track's aggregate back, emptied, for its next interval, and drops it after an interval without stats", () => {
+    const w = new StatsWorker(who);
+    const first = w.aggregate('TR_a', StreamType.UPSTREAM);
+    first.add(sample({ score: 3, streams: [stream({ primaryPackets: 5 })] }));
+    expect(w.flush({ seconds: 1, nanos: 0 })).toHaveLength(1);
+    expect(w.pendingTracks).toBe(0);
+    expect(w.pendingAggregate('TR_a', StreamType.UPSTREAM)).toBeUndefined();
+    // the same object, holding nothing of the last interval; the other direction is another track
+    expect(w.aggregate('TR_a', StreamType.DOWNSTREAM)).not.toBe(first);
+    const again = w.aggregate('TR_a', StreamType.UPSTREAM);
+    expect(again).toBe(first);
+    again.add(sample({ streams: [stream({ primaryPackets: 2 })] }));
+    const [up, down] = w.flush({ seconds: 2, nanos: 0 });
+    expect([up?.kind, up?.streams[0]?.primaryPackets, up?.medianScore]).toEqual([StreamType.UPSTREAM, 2, 0]);
+    expect(down?.kind).toBe(StreamType.DOWNSTREAM);
+    // silent for a whole interval: not emitted, and gone after that interval's flush
+    expect(w.flush({ seconds: 3, nanos: 0 })).toEqual([]);
+    expect(w.aggregate('TR_a', StreamType.UPSTREAM)).not.toBe(first);
+  });
+
+  it('lets go of every worker\'s spare aggregates on dropSpares (memory pressure)', () => {
+    const r = new WorkerRegistry(limits);
+    activate(r, 'g0');
+    r.record([stat('TR_a')]);
+    const worker = r.lookup(who.roomId, who.participantId)!;
+    const kept = worker.pendingAggregate('TR_a', StreamType.UPSTREAM);
+    flushAll(r, 1);
+    expect(worker.aggregate('TR_a', StreamType.UPSTREAM)).toBe(kept);
+    flushAll(r, 2);
+    r.dropSpares();
+    expect(worker.aggregate('TR_a', StreamType.UPSTREAM)).not.toBe(kept);
+  });
+
+  it('counts only tracks with stats this interval against the track limit, not the aggregates kept for reuse', () => {
+    const r = new WorkerRegistry(limits);
+    activate(r, 'g0');
+    const tracks = (prefix: string) => Array.from({ length: limits.maxTracksPerWorker }, (_, i) => stat(`${prefix}${i}`));
+    expect(r.record(tracks('TR_a')).accepted).toBe(limits.maxTracksPerWorker);
+    flushAll(r, 1);
+    expect(r.record(tracks('TR_b')).accepted).toBe(limits.maxTracksPerWorker);
+    expect(() => r.record([stat('TR_a0')])).toThrow(SidecarError);
   });
 
   it('still flushes late stats sent to a closed worker before it is reaped', () => {

@@ -23,7 +23,15 @@ const LOW = 112 * MB;
 
 /** A guard whose memory reading, clock and queue the test sets. */
 function harness(opts: { queueBytes?: number; collect?: (h: { held: number }) => number } = {}) {
-  const state = { held: 0, now: 1_000_000, queue: opts.queueBytes ?? 0, shedCalls: [] as number[], collects: 0 };
+  const state = {
+    held: 0,
+    now: 1_000_000,
+    queue: opts.queueBytes ?? 0,
+    shedCalls: [] as number[],
+    collects: 0,
+    /** What happened, in order: 'drop' (reusable let go), 'collect', 'shed'. */
+    events: [] as string[],
+  };
   const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
   const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
   const guard = new MemoryGuard({
@@ -31,7 +39,9 @@ function harness(opts: { queueBytes?: number; collect?: (h: { held: number }) =>
     logger,
     read: (): MemoryReading => ({ heapUsed: state.held - 1 * MB, external: 1 * MB }),
     now: () => state.now,
+    dropReusable: () => void state.events.push('drop'),
     shedQueue: (bytes) => {
+      state.events.push('shed');
       state.shedCalls.push(bytes);
       // whole batches of 1 MB, the oldest first, until `bytes` are covered or none is left
       const dropped = Math.min(state.queue, Math.ceil(bytes / MB) * MB);
@@ -41,6 +51,7 @@ function harness(opts: { queueBytes?: number; collect?: (h: { held: number }) =>
     ...(opts.collect
       ? {
           collect: () => {
+            state.events.push('collect');
             state.collects++;
             state.held = opts.collect!(state);
           },
@@ -70,6 +81,17 @@ function harness(opts: { queueBytes?: number; collect?: (h: { held: number }) =>
 }
 
 describe('MemoryGuard', () => {
+  it('lets go of what is kept for reuse before it collects or sheds, and only above a watermark', () => {
+    const h = harness({ queueBytes: 50 * MB, collect: () => 150 * MB });
+    h.at(100 * MB);
+    expect(h.state.events).toEqual([]);
+    h.at(150 * MB);
+    expect(h.state.events).toEqual(['drop', 'collect', 'shed']);
+    // within 5 s of the collection (none forced): still let go
+    h.at(150 * MB);
+    expect(h.state.events.slice(3)).toEqual(['drop']);
+  });
+
   it('refuses nothing below the high watermark', () => {
     const h = harness({ queueBytes: 50 * MB });
     for (const held of [10, 100, 135, 120] as const) {
