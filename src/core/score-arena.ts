@@ -43,12 +43,12 @@ export class ScoreArena {
   }
 
   /**
-   * Appends a score to the chain ending at `tail` (NO_BLOCK: a new chain)
-   * that holds `count` scores; returns the chain's tail afterwards.
+   * Appends a score to the chain ending at `tail` that holds `count` scores
+   * (a new chain: NO_BLOCK and 0); returns the chain's tail afterwards.
    */
   push(tail: number, count: number, score: number): number {
     const at = count & BLOCK_MASK;
-    if (at === 0 || tail === NO_BLOCK) {
+    if (at === 0) {
       const block = this.allocate();
       if (tail !== NO_BLOCK) this.links[tail >> CHUNK_SHIFT]![tail & CHUNK_MASK] = block;
       tail = block;

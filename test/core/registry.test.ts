@@ -216,7 +216,7 @@ describe('WorkerRegistry stats and flush', () => {
     expect(w.aggregate('TR_a', StreamType.UPSTREAM)).not.toBe(first);
   });
 
-  it('lets go of every worker\'s spare aggregates on dropSpares (memory pressure)', () => {
+  it("lets go of every worker's spare aggregates on dropSpares (memory pressure)", () => {
     const r = new WorkerRegistry(limits);
     activate(r, 'g0');
     r.record([stat('TR_a')]);
@@ -232,7 +232,8 @@ describe('WorkerRegistry stats and flush', () => {
   it('counts only tracks with stats this interval against the track limit, not the aggregates kept for reuse', () => {
     const r = new WorkerRegistry(limits);
     activate(r, 'g0');
-    const tracks = (prefix: string) => Array.from({ length: limits.maxTracksPerWorker }, (_, i) => stat(`${prefix}${i}`));
+    const tracks = (prefix: string) =>
+      Array.from({ length: limits.maxTracksPerWorker }, (_, i) => stat(`${prefix}${i}`));
     expect(r.record(tracks('TR_a')).accepted).toBe(limits.maxTracksPerWorker);
     flushAll(r, 1);
     expect(r.record(tracks('TR_b')).accepted).toBe(limits.maxTracksPerWorker);

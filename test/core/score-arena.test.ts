@@ -37,7 +37,10 @@ describe('score arena', () => {
           if (counted > BLOCK_SCORES) reached.multiBlockFlushes++;
           if (counted > 32) reached.builtinSortFlushes++;
           if (tracks.some((o, j) => j !== i && o.stats.some((s) => s.score > 0))) reached.flushesWithOthersPending++;
+          const held = scoreBlocksInUse();
           const ours = t.aggregate.result();
+          // the result hands back exactly the track's blocks
+          expect(held - scoreBlocksInUse()).toBe(Math.ceil(counted / BLOCK_SCORES));
           const reference = referenceCoalesce(t.stats) ?? { medianScore: 0, score: 0, minScore: 0 };
           expect(Object.is(ours.medianScore, reference.medianScore)).toBe(true);
           expect(Object.is(ours.score, reference.score)).toBe(true);
@@ -63,6 +66,22 @@ describe('score arena', () => {
     expect(reached.multiBlockFlushes).toBeGreaterThan(300);
     expect(reached.builtinSortFlushes).toBeGreaterThan(100);
     expect(reached.flushesWithOthersPending).toBeGreaterThan(300);
+  });
+
+  it('reuses freed blocks before it grows: one chunk of 144 KiB holds 4,096 blocks', () => {
+    const arena = new ScoreArena();
+    const keep = arena.push(NO_BLOCK, 0, 1);
+    const chains = () => Array.from({ length: 4_000 }, (_, i) => arena.push(NO_BLOCK, 0, i + 2));
+    const first = chains();
+    expect(arena.bytes).toBe(4_096 * (BLOCK_SCORES + 1) * 4);
+    for (const tail of first) arena.takeSorted(tail, 1);
+    // one chain still held, so the arena keeps what it has: the freed blocks are handed out again
+    const second = chains();
+    expect(new Set(second)).toEqual(new Set(first));
+    expect(arena.bytes).toBe(4_096 * (BLOCK_SCORES + 1) * 4);
+    expect(arena.blocksInUse).toBe(4_001);
+    second.forEach((tail, i) => expect(arena.takeSorted(tail, 1)[0]).toBe(i + 2));
+    expect(arena.takeSorted(keep, 1)[0]).toBe(1);
   });
 
   it('spans chunks, takes back every block, and keeps one chunk once nothing is held', () => {
