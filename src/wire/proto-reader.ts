@@ -105,6 +105,26 @@ export class ProtoReader {
     return -1;
   }
 
+  /**
+   * The next varint when it has exactly five bytes and at least five bytes
+   * are left, else -1 without moving: a Timestamp's seconds today (2^28 to
+   * 2^35 − 1, until the year 3058). Its value is below 2^35, so long() would
+   * give hi < 8 and the same number as (hi | 0) * 2^32 + lo.
+   */
+  fiveByteVarint(): number {
+    const p = this.pos;
+    if (this.len - p < 5) return -1;
+    const buf = this.buf;
+    const b0 = buf[p]!;
+    const b1 = buf[p + 1]!;
+    const b2 = buf[p + 2]!;
+    const b3 = buf[p + 3]!;
+    const b4 = buf[p + 4]!;
+    if ((b0 & b1 & b2 & b3 & 128) === 0 || b4 >= 128) return -1;
+    this.pos = p + 5;
+    return (b0 & 127) + (b1 & 127) * 2 ** 7 + (b2 & 127) * 2 ** 14 + (b3 & 127) * 2 ** 21 + b4 * 2 ** 28;
+  }
+
   int32(): number {
     return this.uint32() | 0;
   }

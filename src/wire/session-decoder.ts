@@ -185,7 +185,7 @@ function timestamp(r: ProtoReader, ctx: Context, length: number, n: number, out:
     switch (f) {
       case 1 satisfies Ts['seconds']:
         if (v >= 0) seconds = v;
-        else {
+        else if ((seconds = r.fiveByteVarint()) < 0) {
           r.long();
           // int64 as from-wire's i64 reads a Long: signed high half
           seconds = (r.hi | 0) * 2 ** 32 + (r.lo >>> 0);

@@ -102,6 +102,26 @@ describe('ProtoReader, as protobufjs BufferReader', () => {
     }
   });
 
+  it('reads a five-byte varint as protobufjs reads the int64, and leaves every other varint alone', () => {
+    let read = 0;
+    for (const { buf, start, name } of placements()) {
+      const { ours, theirs } = readers(buf, start);
+      const value = ours.fiveByteVarint();
+      let length = 0;
+      while (start + length < buf.length && buf[start + length]! >= 128) length++;
+      const whole = start + length < buf.length;
+      if (length === 4 && whole) {
+        read++;
+        const int64 = theirs.int64() as protobuf.Long | number;
+        const expected = typeof int64 === 'number' ? int64 : int64.high * 2 ** 32 + (int64.low >>> 0);
+        expect({ value, pos: ours.pos }, name).toEqual({ value: expected, pos: theirs.pos });
+      } else {
+        expect({ value, pos: ours.pos }, name).toEqual({ value: -1, pos: start });
+      }
+    }
+    expect(read).toBeGreaterThan(50);
+  });
+
   it('skips varints, fixed widths, lengths and groups as protobufjs does, and refuses bad wire types', () => {
     for (const { buf, start, name } of placements()) {
       for (let wireType = 0; wireType <= 7; wireType++) {
