@@ -211,7 +211,7 @@ export class TrackAggregate {
   /**
    * utils.Median[float32]: the middle value, or left + (right-left)/2 in
    * float32 for an even count. The first call hands the scores back to the
-   * arena (a flushed aggregate is dropped) and remembers the answer.
+   * arena (the flush then resets the aggregate) and remembers the answer.
    */
   private median(): number {
     const n = this.scoreCount;
