@@ -149,7 +149,8 @@ function u64(r: ProtoReader): number {
  * the field numbers in their mask, and fall back to the reader's methods when
  * it gives -1; unknown fields are left to skipType untouched.
  */
-const TS_VARINTS = fieldBits(TIMESTAMP.seconds, TIMESTAMP.nanos);
+// seconds is not read as a short varint first: a time since 1978 takes five bytes (fiveByteVarint below)
+const TS_VARINTS = fieldBits(TIMESTAMP.nanos);
 const LAYER_VARINTS = fieldBits(VIDEO_LAYER.layer, VIDEO_LAYER.packets, VIDEO_LAYER.bytes, VIDEO_LAYER.frames);
 /** Every AnalyticsStream field: numbers, the layers and the two times (a string field, which reads its own length, would have to be left out). */
 const STREAM_VARINTS = fieldBits(...Object.values(ANALYTICS_STREAM));
@@ -184,8 +185,7 @@ function timestamp(r: ProtoReader, ctx: Context, length: number, n: number, out:
     const v = leading(r, f, TS_VARINTS);
     switch (f) {
       case 1 satisfies Ts['seconds']:
-        if (v >= 0) seconds = v;
-        else if ((seconds = r.fiveByteVarint()) < 0) {
+        if ((seconds = r.fiveByteVarint()) < 0) {
           r.long();
           // int64 as from-wire's i64 reads a Long: signed high half
           seconds = (r.hi | 0) * 2 ** 32 + (r.lo >>> 0);
