@@ -574,7 +574,8 @@ describe('hand-written TrackStatsRequest decoder (unary TrackStats)', () => {
     );
     if (UNDER_MUTATION) return;
     const { ok, limit, utf8 } = verdicts.get('unary generated')!;
-    expect(Math.min(ok, limit, utf8)).toBeGreaterThan(10);
+    // about 5 % of the requests carry bad UTF-8 (12-35 of 400 seen); more than 10 failed about one run in a hundred
+    expect(Math.min(ok, limit, utf8)).toBeGreaterThan(3);
   });
 
   it('agrees on truncations and noise', () => {
