@@ -20,6 +20,11 @@ export function scoreBlocksInUse(): number {
 }
 
 export class TrackAggregate {
+  /**
+   * The owning worker's flush interval in which this aggregate last became
+   * pending (worker.ts); reset() leaves it, as the worker decides.
+   */
+  interval = 0;
   /** Stats folded in, valid or not: an all-invalid track is still emitted. */
   received = 0;
   /** Stats that failed the validity check. */

@@ -31,15 +31,20 @@ export class StatsWorker implements WorkerIdentity {
   private closedAtMs: number | null = null;
 
   private readonly guards = new GuardSet();
-  private upstream = new Map<string, TrackAggregate>();
-  private downstream = new Map<string, TrackAggregate>();
   /**
-   * The last flush's aggregates, emptied, by track: the track's next stat
-   * takes its aggregate back instead of allocating one, and those of tracks
-   * silent for a whole interval are dropped at the next flush.
+   * Every aggregate by track: those with stats this interval (pending) and
+   * those the last flush emptied and kept, which the track's next stat takes
+   * back instead of allocating one; a kept one whose track stays silent for a
+   * whole interval is dropped at the next flush. The maps keep their entries
+   * across flushes: emptying and refilling them allocated new tables (and new
+   * key strings) that every scavenge then promoted (bench/README.md, "maps
+   * kept across flushes").
    */
-  private spareUpstream: Map<string, TrackAggregate> | null = null;
-  private spareDownstream: Map<string, TrackAggregate> | null = null;
+  private readonly upstream = new Map<string, TrackAggregate>();
+  private readonly downstream = new Map<string, TrackAggregate>();
+  /** The flush interval under way: an aggregate whose `interval` equals it is pending. */
+  private interval = 1;
+  private pendingCount = 0;
 
   constructor(identity: WorkerIdentity) {
     this.roomId = identity.roomId;
@@ -63,7 +68,7 @@ export class StatsWorker implements WorkerIdentity {
 
   /** (track, direction) aggregates waiting for the next flush. */
   get pendingTracks(): number {
-    return this.upstream.size + this.downstream.size;
+    return this.pendingCount;
   }
 
   /** Guard ids held or remembered as released (bounded per worker). */
@@ -103,26 +108,26 @@ export class StatsWorker implements WorkerIdentity {
 
   /** The aggregate the (track, direction)'s stats are folded into until the next flush, if it has one. */
   pendingAggregate(trackId: string, kind: StreamType): TrackAggregate | undefined {
-    return this.pending(kind).get(trackId);
+    const aggregate = this.tracks(kind).get(trackId);
+    return aggregate?.interval === this.interval ? aggregate : undefined;
   }
 
-  /** The (track, direction)'s pending aggregate, created empty if it has none. */
+  /** The (track, direction)'s pending aggregate: the one kept from the last interval, or a new one. */
   aggregate(trackId: string, kind: StreamType): TrackAggregate {
-    const pending = this.pending(kind);
-    let aggregate = pending.get(trackId);
-    if (!aggregate) {
-      const spare = kind === StreamType.DOWNSTREAM ? this.spareDownstream : this.spareUpstream;
-      // left in the spares too: they are cleared at the next flush, before anything reads them again
-      aggregate = spare?.get(trackId) ?? new TrackAggregate();
-      pending.set(trackId, aggregate);
+    const tracks = this.tracks(kind);
+    let aggregate = tracks.get(trackId);
+    if (!aggregate) tracks.set(trackId, (aggregate = new TrackAggregate()));
+    if (aggregate.interval !== this.interval) {
+      aggregate.interval = this.interval;
+      this.pendingCount++;
     }
     return aggregate;
   }
 
-  /** Lets go of the spare aggregates (under memory pressure): the next interval allocates anew. */
+  /** Lets go of the kept aggregates (under memory pressure): the next interval allocates anew. */
   dropSpares(): void {
-    this.spareUpstream = null;
-    this.spareDownstream = null;
+    this.dropKept(this.upstream);
+    this.dropKept(this.downstream);
   }
 
   /** Empties the pending aggregates into one stamped stat per (track, direction), upstream first. */
@@ -130,8 +135,8 @@ export class StatsWorker implements WorkerIdentity {
     const out: AnalyticsStat[] = [];
     this.collect(out, timeStamp, StreamType.UPSTREAM, this.upstream);
     this.collect(out, timeStamp, StreamType.DOWNSTREAM, this.downstream);
-    [this.upstream, this.spareUpstream] = rotate(this.upstream, this.spareUpstream);
-    [this.downstream, this.spareDownstream] = rotate(this.downstream, this.spareDownstream);
+    this.interval++;
+    this.pendingCount = 0;
     return out;
   }
 
@@ -153,8 +158,12 @@ export class StatsWorker implements WorkerIdentity {
     };
   }
 
-  private pending(kind: StreamType): Map<string, TrackAggregate> {
+  private tracks(kind: StreamType): Map<string, TrackAggregate> {
     return kind === StreamType.DOWNSTREAM ? this.downstream : this.upstream;
+  }
+
+  private dropKept(tracks: Map<string, TrackAggregate>): void {
+    for (const [trackId, aggregate] of tracks) if (aggregate.interval !== this.interval) tracks.delete(trackId);
   }
 
   private collect(
@@ -164,6 +173,11 @@ export class StatsWorker implements WorkerIdentity {
     perTrack: Map<string, TrackAggregate>,
   ): void {
     for (const [trackId, aggregate] of perTrack) {
+      if (aggregate.interval !== this.interval) {
+        // kept from the last flush and silent since
+        perTrack.delete(trackId);
+        continue;
+      }
       const stat = aggregate.result();
       aggregate.reset();
       stat.timeStamp = timeStamp;
@@ -175,20 +189,4 @@ export class StatsWorker implements WorkerIdentity {
       out.push(stat);
     }
   }
-}
-
-/**
- * After a flush: the flushed aggregates become the spares, and the spares
- * nobody took back (tracks silent for a whole interval) are dropped. A
- * direction without tracks keeps no spares, so an idle worker holds no more
- * than before.
- */
-function rotate(
-  flushed: Map<string, TrackAggregate>,
-  spare: Map<string, TrackAggregate> | null,
-): [pending: Map<string, TrackAggregate>, spare: Map<string, TrackAggregate> | null] {
-  if (flushed.size === 0) return [flushed, null];
-  if (!spare) return [new Map(), flushed];
-  spare.clear();
-  return [spare, flushed];
 }

@@ -229,6 +229,21 @@ describe('WorkerRegistry stats and flush', () => {
     expect(worker.aggregate('TR_a', StreamType.UPSTREAM)).not.toBe(kept);
   });
 
+  it('keeps the pending aggregates on dropSpares: only the emptied ones go', () => {
+    const r = new WorkerRegistry(limits);
+    activate(r, 'g0');
+    r.record([stat('TR_a'), stat('TR_b')]);
+    const worker = r.lookup(who.roomId, who.participantId)!;
+    const keptB = worker.pendingAggregate('TR_b', StreamType.UPSTREAM);
+    flushAll(r, 1);
+    r.record([stat('TR_a', StreamType.UPSTREAM, { primaryPackets: 7 })]);
+    r.dropSpares();
+    expect(worker.pendingTracks).toBe(1);
+    const emitted = flushAll(r, 2).stats;
+    expect(emitted.map((s) => [s.trackId, s.streams[0]?.primaryPackets])).toEqual([['TR_a', 7]]);
+    expect(worker.aggregate('TR_b', StreamType.UPSTREAM)).not.toBe(keptB);
+  });
+
   it('counts only tracks with stats this interval against the track limit, not the aggregates kept for reuse', () => {
     const r = new WorkerRegistry(limits);
     activate(r, 'g0');
