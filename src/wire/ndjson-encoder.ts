@@ -106,15 +106,14 @@ function fraction(nanos: number): string {
 }
 
 /**
- * One rendering remembered per timestamp field, in two parts: a flush
- * stamps every stat with the same time, and the start and end times of a
- * flush's tracks mostly fall in the same few seconds, with nanos that differ.
+ * The date and time up to the seconds, remembered per timestamp field: a
+ * flush stamps every stat with the same time, and the start and end times of
+ * a flush's tracks mostly fall in the same few seconds. Their nanos differ,
+ * and are written as digits.
  */
 class TimestampCache {
   private seconds = NaN;
-  private nanos = NaN;
   private prefix = '';
-  private suffix = '';
 
   /** Writes the Timestamp's JSON; throws, as the library does, for one that has none. */
   write(ts: Timestamp): void {
@@ -122,13 +121,36 @@ class TimestampCache {
       this.prefix = datePrefix(ts.seconds);
       this.seconds = ts.seconds;
     }
-    if (ts.nanos !== this.nanos) {
-      this.suffix = fraction(ts.nanos);
-      this.nanos = ts.nanos;
-    }
     ascii(this.prefix);
-    ascii(this.suffix);
+    const nanos = ts.nanos;
+    if (nanos > 0 && nanos < 1_000_000_000 && Math.floor(nanos) === nanos) fractionDigits(nanos);
+    else ascii(fraction(nanos));
   }
+}
+
+/** What `fraction` returns for whole nanos in (0, 10^9), written as digits: `.`, 3, 6 or 9 of them, `Z"`. */
+function fractionDigits(nanos: number): void {
+  let x = nanos;
+  let n = 9;
+  if (x % 1_000_000 === 0) {
+    x /= 1_000_000;
+    n = 3;
+  } else if (x % 1000 === 0) {
+    x /= 1000;
+    n = 6;
+  }
+  room(n + 3);
+  const b = buf;
+  const end = pos + 1 + n;
+  b[pos] = 0x2e; // .
+  for (let i = end; i > pos + 1;) {
+    const q = Math.floor(x / 10);
+    b[--i] = 48 + x - q * 10;
+    x = q;
+  }
+  b[end] = 0x5a; // Z
+  b[end + 1] = QUOTE;
+  pos = end + 2;
 }
 
 const timeStampCache = new TimestampCache();
@@ -139,8 +161,11 @@ const endTimeCache = new TimestampCache();
  * The line is written byte by byte into the caller's buffer: building it as
  * a string first (a rope of ~100 pieces, flattened, then UTF-8 encoded by
  * Buffer#write) cost more than the rendering itself (bench/README.md,
- * 2026-11-27 night). Keys, numbers and the cached renderings are ASCII and
- * are copied a character at a time; strings too, while they are printable
+ * 2026-11-27 night). Keys are bytes made once, each with the comma before
+ * it: an object's fields are all written as `,"key":value` and its first
+ * comma becomes the `{` when the object is closed, so no field needs to know
+ * whether one came before it. Numbers and the cached renderings are ASCII
+ * and copied a character at a time; strings too, while they are printable
  * ASCII without `"` or `\\`, else JSON.stringify writes them.
  */
 
@@ -149,6 +174,9 @@ const OPEN = 0x7b; // {
 const COMMA = 0x2c;
 const CLOSE = 0x7d; // }
 const QUOTE = 0x22;
+const OPEN_LIST = 0x5b; // [
+const CLOSE_LIST = 0x5d; // ]
+const TWO_31 = 2 ** 31;
 
 let buf: Buffer = EMPTY;
 let pos = 0;
@@ -158,46 +186,72 @@ function room(n: number): void {
   if (pos + n > buf.length) throw OUT_OF_ROOM;
 }
 
-/** A string known to be ASCII: a key, a number, a cached rendering. */
+/** A key as it is written: `,"name":`, in bytes. */
+const field = (name: string): Uint8Array => Buffer.from(`,"${name}":`, 'latin1');
+
+/** A key, with the comma before it. */
+function key(k: Uint8Array): void {
+  const n = k.length;
+  room(n);
+  // locals: the module's `buf` and `pos` would be reloaded from the context on every byte
+  const b = buf;
+  const p = pos;
+  for (let i = 0; i < n; i++) b[p + i] = k[i]!;
+  pos = p + n;
+}
+
+/** A string known to be ASCII: a number, a cached rendering. */
 function ascii(s: string): void {
   const n = s.length;
   room(n);
-  // locals: the module's `buf` and `pos` would be reloaded from the context on every byte
   const b = buf;
   const p = pos;
   for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
   pos = p + n;
 }
 
-/** `{` before an object's first field, `,` before the others, then the quoted key and its colon. */
-function key(sep: number, k: string): void {
+/** One byte. */
+function byte(c: number): void {
   room(1);
-  buf[pos++] = sep;
-  ascii(k);
+  buf[pos++] = c;
 }
 
-/** Ends an object: `}`, or `{}` when no field was written. */
-function close(sep: number): void {
-  if (sep === OPEN) {
+/**
+ * Starts an object whose fields are written with a comma before each:
+ * returns where its first comma goes, for `close`.
+ */
+function open(): number {
+  return pos;
+}
+
+/** Ends an object started at `start`: its first comma becomes `{`, or `{}` when no field was written. */
+function close(start: number): void {
+  if (pos === start) {
     room(2);
     buf[pos++] = OPEN;
-  } else room(1);
+  } else {
+    room(1);
+    buf[start] = OPEN;
+  }
   buf[pos++] = CLOSE;
 }
 
 /** A non-negative integer below 2^53, in decimal. */
 function digits(v: number): void {
+  if (v >= TWO_31) return ascii(String(v));
+  // below 2^31 the arithmetic stays in int32 and the division by 10 is a multiplication
+  let x = v | 0;
   let n = 1;
-  for (let x = v; x >= 10; x = Math.floor(x / 10)) n++;
+  for (let p = 10; p <= x; p *= 10) n++;
   room(n);
   const b = buf;
   let i = pos + n;
   pos = i;
   do {
-    const q = Math.floor(v / 10);
-    b[--i] = 48 + (v - q * 10);
-    v = q;
-  } while (v > 0);
+    const q = (x / 10) | 0;
+    b[--i] = 48 + x - q * 10;
+    x = q;
+  } while (x > 0);
 }
 
 /** int32/uint32 as JSON.stringify writes the number. */
@@ -208,12 +262,10 @@ function int32(v: number): void {
 
 /** A 64-bit field: protobuf-es holds BigInt(Math.trunc(v)) (to-livekit.ts) and writes its decimal string. */
 function int64(t: number): void {
-  room(1);
-  buf[pos++] = QUOTE;
+  byte(QUOTE);
   if (t >= 0 && t < TWO_53) digits(t);
   else ascii(int64Digits(t));
-  room(1);
-  buf[pos++] = QUOTE;
+  byte(QUOTE);
 }
 
 /** A string, quoted and escaped as JSON.stringify does. */
@@ -240,148 +292,157 @@ function escaped(s: string): void {
   pos += buf.write(json, pos, 'utf8');
 }
 
-function layer(l: AnalyticsVideoLayer): void {
-  let sep = OPEN;
-  if (l.layer !== 0) {
-    key(sep, '"layer":');
-    int32(l.layer);
-    sep = COMMA;
-  }
-  if (l.packets !== 0) {
-    key(sep, '"packets":');
-    int32(l.packets);
-    sep = COMMA;
-  }
-  const bytes = Math.trunc(l.bytes);
-  if (bytes !== 0) {
-    key(sep, '"bytes":');
-    int64(bytes);
-    sep = COMMA;
-  }
-  if (l.frames !== 0) {
-    key(sep, '"frames":');
-    int32(l.frames);
-    sep = COMMA;
-  }
-  close(sep);
-}
-
-/** A counter field of a stream: written unless zero; returns the separator for the next field. */
-function counter(sep: number, k: string, v: number): number {
-  if (v === 0) return sep;
-  key(sep, k);
+/** An int32/uint32 field: written unless zero. */
+function counter(k: Uint8Array, v: number): void {
+  if (v === 0) return;
+  key(k);
   int32(v);
-  return COMMA;
 }
 
-/** A 64-bit byte counter of a stream (truncated first, as to-livekit.ts does). */
-function bytes64(sep: number, k: string, v: number): number {
+/** A 64-bit byte counter (truncated first, as to-livekit.ts does): written unless zero. */
+function bytes64(k: Uint8Array, v: number): void {
   const t = Math.trunc(v);
-  if (t === 0) return sep;
-  key(sep, k);
+  if (t === 0) return;
+  key(k);
   int64(t);
-  return COMMA;
 }
+
+/** A string field: written unless empty. */
+function text(k: Uint8Array, v: string): void {
+  if (v === '') return;
+  key(k);
+  string(v);
+}
+
+/** A float field: written unless zero. */
+function score(k: Uint8Array, v: number): void {
+  if (v === 0) return;
+  key(k);
+  ascii(float(v));
+}
+
+const LAYER = field('layer');
+const PACKETS = field('packets');
+const BYTES = field('bytes');
+const FRAMES = field('frames');
+
+function layer(l: AnalyticsVideoLayer): void {
+  const start = open();
+  counter(LAYER, l.layer);
+  counter(PACKETS, l.packets);
+  bytes64(BYTES, l.bytes);
+  counter(FRAMES, l.frames);
+  close(start);
+}
+
+const SSRC = field('ssrc');
+const PRIMARY_PACKETS = field('primaryPackets');
+const PRIMARY_BYTES = field('primaryBytes');
+const RETRANSMIT_PACKETS = field('retransmitPackets');
+const RETRANSMIT_BYTES = field('retransmitBytes');
+const PADDING_PACKETS = field('paddingPackets');
+const PADDING_BYTES = field('paddingBytes');
+const PACKETS_LOST = field('packetsLost');
+const RTT = field('rtt');
+const JITTER = field('jitter');
+const NACKS = field('nacks');
+const PLIS = field('plis');
+const FIRS = field('firs');
+const VIDEO_LAYERS = field('videoLayers');
+const START_TIME = field('startTime');
+const END_TIME = field('endTime');
+const PACKETS_OUT_OF_ORDER = field('packetsOutOfOrder');
 
 function stream(s: AnalyticsStream): void {
-  let sep = OPEN;
-  sep = counter(sep, '"ssrc":', s.ssrc);
-  sep = counter(sep, '"primaryPackets":', s.primaryPackets);
-  sep = bytes64(sep, '"primaryBytes":', s.primaryBytes);
-  sep = counter(sep, '"retransmitPackets":', s.retransmitPackets);
-  sep = bytes64(sep, '"retransmitBytes":', s.retransmitBytes);
-  sep = counter(sep, '"paddingPackets":', s.paddingPackets);
-  sep = bytes64(sep, '"paddingBytes":', s.paddingBytes);
-  sep = counter(sep, '"packetsLost":', s.packetsLost);
-  sep = counter(sep, '"frames":', s.frames);
-  sep = counter(sep, '"rtt":', s.rtt);
-  sep = counter(sep, '"jitter":', s.jitter);
-  sep = counter(sep, '"nacks":', s.nacks);
-  sep = counter(sep, '"plis":', s.plis);
-  sep = counter(sep, '"firs":', s.firs);
+  const start = open();
+  counter(SSRC, s.ssrc);
+  counter(PRIMARY_PACKETS, s.primaryPackets);
+  bytes64(PRIMARY_BYTES, s.primaryBytes);
+  counter(RETRANSMIT_PACKETS, s.retransmitPackets);
+  bytes64(RETRANSMIT_BYTES, s.retransmitBytes);
+  counter(PADDING_PACKETS, s.paddingPackets);
+  bytes64(PADDING_BYTES, s.paddingBytes);
+  counter(PACKETS_LOST, s.packetsLost);
+  counter(FRAMES, s.frames);
+  counter(RTT, s.rtt);
+  counter(JITTER, s.jitter);
+  counter(NACKS, s.nacks);
+  counter(PLIS, s.plis);
+  counter(FIRS, s.firs);
   const layers = s.videoLayers;
   if (layers.length > 0) {
-    key(sep, '"videoLayers":[');
+    key(VIDEO_LAYERS);
+    byte(OPEN_LIST);
     layer(layers[0]!);
     for (let i = 1; i < layers.length; i++) {
-      room(1);
-      buf[pos++] = COMMA;
+      byte(COMMA);
       layer(layers[i]!);
     }
-    room(1);
-    buf[pos++] = 0x5d; // ]
-    sep = COMMA;
+    byte(CLOSE_LIST);
   }
   if (s.startTime) {
-    key(sep, '"startTime":');
+    key(START_TIME);
     startTimeCache.write(s.startTime);
-    sep = COMMA;
   }
   if (s.endTime) {
-    key(sep, '"endTime":');
+    key(END_TIME);
     endTimeCache.write(s.endTime);
-    sep = COMMA;
   }
-  sep = counter(sep, '"packetsOutOfOrder":', s.packetsOutOfOrder);
-  close(sep);
+  counter(PACKETS_OUT_OF_ORDER, s.packetsOutOfOrder);
+  close(start);
 }
 
-/** A string field of the stat: written unless empty. */
-function text(sep: number, k: string, v: string): number {
-  if (v === '') return sep;
-  key(sep, k);
-  string(v);
-  return COMMA;
-}
-
-/** A float field of the stat: written unless zero. */
-function score(sep: number, k: string, v: number): number {
-  if (v === 0) return sep;
-  key(sep, k);
-  ascii(float(v));
-  return COMMA;
-}
+const ANALYTICS_KEY = field('analyticsKey');
+const KIND = field('kind');
+const TIME_STAMP = field('timeStamp');
+const NODE = field('node');
+const ROOM_ID = field('roomId');
+const ROOM_NAME = field('roomName');
+const PARTICIPANT_ID = field('participantId');
+const TRACK_ID = field('trackId');
+const SCORE = field('score');
+const STREAMS = field('streams');
+const MIME = field('mime');
+const MIN_SCORE = field('minScore');
+const MEDIAN_SCORE = field('medianScore');
+const ID = field('id');
 
 /** The stat's protobuf-JSON, as `toLivekitStat(stat).toJsonString()`. */
 function stat(s: AnalyticsStat): void {
-  let sep = OPEN;
-  sep = text(sep, '"analyticsKey":', s.analyticsKey);
+  const start = open();
+  text(ANALYTICS_KEY, s.analyticsKey);
   if (s.kind !== 0) {
-    key(sep, '"kind":');
+    key(KIND);
     // StreamType by name; protobuf-es writes a number it has no name for as that number
     if (s.kind === 1) ascii('"DOWNSTREAM"');
     else int32(s.kind);
-    sep = COMMA;
   }
   if (s.timeStamp) {
-    key(sep, '"timeStamp":');
+    key(TIME_STAMP);
     timeStampCache.write(s.timeStamp);
-    sep = COMMA;
   }
-  sep = text(sep, '"node":', s.node);
-  sep = text(sep, '"roomId":', s.roomId);
-  sep = text(sep, '"roomName":', s.roomName);
-  sep = text(sep, '"participantId":', s.participantId);
-  sep = text(sep, '"trackId":', s.trackId);
-  sep = score(sep, '"score":', s.score);
+  text(NODE, s.node);
+  text(ROOM_ID, s.roomId);
+  text(ROOM_NAME, s.roomName);
+  text(PARTICIPANT_ID, s.participantId);
+  text(TRACK_ID, s.trackId);
+  score(SCORE, s.score);
   const streams = s.streams;
   if (streams.length > 0) {
-    key(sep, '"streams":[');
+    key(STREAMS);
+    byte(OPEN_LIST);
     stream(streams[0]!);
     for (let i = 1; i < streams.length; i++) {
-      room(1);
-      buf[pos++] = COMMA;
+      byte(COMMA);
       stream(streams[i]!);
     }
-    room(1);
-    buf[pos++] = 0x5d; // ]
-    sep = COMMA;
+    byte(CLOSE_LIST);
   }
-  sep = text(sep, '"mime":', s.mime);
-  sep = score(sep, '"minScore":', s.minScore);
-  sep = score(sep, '"medianScore":', s.medianScore);
-  sep = text(sep, '"id":', s.id);
-  close(sep);
+  text(MIME, s.mime);
+  score(MIN_SCORE, s.minScore);
+  score(MEDIAN_SCORE, s.medianScore);
+  text(ID, s.id);
+  close(start);
 }
 
 /**
@@ -394,8 +455,7 @@ export function encodeNdjsonLineInto(s: AnalyticsStat, into: Buffer, at: number)
   pos = at;
   try {
     stat(s);
-    room(1);
-    buf[pos++] = 0x0a;
+    byte(0x0a);
     return pos - at;
   } catch (err) {
     if (err === OUT_OF_ROOM) return NO_ROOM;
