@@ -296,7 +296,10 @@ function service(
     limitBytes: config.memoryLimitBytes,
     logger,
     shedQueue: (bytes) => delivery.shedOldest(bytes),
-    dropReusable: () => registry.dropSpares(),
+    dropReusable: () => {
+      registry.dropSpares();
+      delivery.dropSpareSlabs();
+    },
     ...(options.memoryReading ? { read: options.memoryReading } : { collect: v8Collector() }),
   });
   const service = new SidecarService({

@@ -16,6 +16,7 @@ import { Backoff } from './backoff.js';
 import { BatchIds } from './batch-id.js';
 import { Health } from './health.js';
 import { NO_ROOM, SinkError, type Batch, type Sink } from './sink.js';
+import { SlabPool, type Slab } from './slabs.js';
 import { recordFootprint, type Spool, type SpoolDropReason, type SpoolOpenResult } from './spool.js';
 
 /**
@@ -33,6 +34,12 @@ export const DEFAULT_QUARANTINE_STRIKES = 10;
  * seen, which bounds the bytes copied when an open batch moves to it.
  */
 const SLAB_BYTES = 1024 * 1024;
+
+/**
+ * Free slabs kept for the next ones (slabs.ts): with batches acknowledged as
+ * fast as they are encoded one is enough; a few MiB at most.
+ */
+const SPARE_SLABS = 2;
 
 /**
  * Most room offered to one stat. A stat within the request limits encodes
@@ -61,6 +68,8 @@ export interface DeliveryOptions {
   quarantineStrikes?: number;
   /** Smallest batch buffer, in bytes; default SLAB_BYTES (tests make it tiny to move batches between slabs often). */
   slabBytes?: number;
+  /** Free batch buffers kept for reuse; default SPARE_SLABS. */
+  spareSlabs?: number;
   /** Most room offered to one stat; default MAX_STAT_BYTES (tests make it small). */
   maxStatBytes?: number;
 }
@@ -104,6 +113,8 @@ interface QueuedBatch extends Batch {
   readonly group: Group;
   /** Its spool record, once written. */
   file?: string;
+  /** The slab its payload is a view of; undefined once it has its own copy, or when replayed from the spool. */
+  slab?: Slab;
   /** The spool write under way. */
   writing?: Promise<string | undefined>;
   failures: number;
@@ -145,7 +156,8 @@ export class Delivery {
    * the open batch's bytes; a cut batch's payload is a view of it, never
    * written again.
    */
-  private slab: Buffer;
+  private slab: Slab;
+  private readonly slabs: SlabPool;
   /** Where the open batch starts in the slab, and where its bytes end (the next stat goes there). */
   private start = 0;
   private end = 0;
@@ -178,7 +190,8 @@ export class Delivery {
     this.strikesToQuarantine = options.quarantineStrikes ?? DEFAULT_QUARANTINE_STRIKES;
     this.slabBytes = options.slabBytes ?? SLAB_BYTES;
     this.maxStatBytes = options.maxStatBytes ?? MAX_STAT_BYTES;
-    this.slab = Buffer.allocUnsafe(this.slabBytes);
+    this.slabs = new SlabPool(options.spareSlabs ?? SPARE_SLABS);
+    this.slab = this.slabs.take(this.slabBytes);
     this.upstream = new Health(logger, 'upstream', { sink: sink.description }, (up) => metrics.upstreamUp(up));
     this.spoolHealth = new Health(logger, 'spool writes', { dir: options.spool?.dir });
   }
@@ -229,9 +242,9 @@ export class Delivery {
    */
   private encode(stat: AnalyticsStat): number {
     for (;;) {
-      const length = this.sink.encodeInto(stat, this.slab, this.end);
+      const length = this.sink.encodeInto(stat, this.slab.buffer, this.end);
       if (length !== NO_ROOM) return length;
-      const refused = this.slab.length - this.end;
+      const refused = this.slab.buffer.length - this.end;
       if (refused >= this.maxStatBytes) {
         throw new Error(`the sink found ${refused} bytes too little room for one stat`);
       }
@@ -242,9 +255,12 @@ export class Delivery {
   /** A fresh slab holding the open batch's bytes, with more room after them than the `refused` bytes the sink did not fit in. */
   private newSlab(refused: number): void {
     const carried = this.end - this.start;
-    const size = Math.max(this.slabBytes, 4 * this.largestBatch, 2 * (carried + refused));
-    const slab = Buffer.allocUnsafe(size);
-    this.slab.copy(slab, 0, this.start, this.end);
+    // whole multiples of the smallest slab: a batch a few bytes larger than the last must not make every free slab too small
+    const wanted = Math.max(this.slabBytes, 4 * this.largestBatch, 2 * (carried + refused));
+    const size = Math.ceil(wanted / this.slabBytes) * this.slabBytes;
+    const slab = this.slabs.take(size);
+    this.slab.buffer.copy(slab.buffer, 0, this.start, this.end);
+    this.slabs.retire(this.slab);
     this.slab = slab;
     this.start = 0;
     this.end = carried;
@@ -408,7 +424,7 @@ export class Delivery {
     const open = this.open;
     if (!open) return;
     this.open = undefined;
-    const payload = this.slab.subarray(this.start, this.end);
+    const payload = this.slab.buffer.subarray(this.start, this.end);
     this.start = this.end;
     if (open.bytes > this.largestBatch) this.largestBatch = open.bytes;
     const batch: QueuedBatch = {
@@ -421,7 +437,9 @@ export class Delivery {
       failures: 0,
       strikes: 0,
       acksAtFailure: 0,
+      slab: this.slab,
     };
+    this.slab.batches++;
     // enqueue counted the payload bytes; the rest of the cost is counted now
     this.heldBytes -= open.bytes;
     this.heldStats -= open.count;
@@ -464,6 +482,11 @@ export class Delivery {
     );
     batch.writing = writing;
     return writing;
+  }
+
+  /** Memory pressure (the memory guard): lets go of the batch buffers kept for reuse; returns their bytes. */
+  dropSpareSlabs(): number {
+    return this.slabs.drop();
   }
 
   /**
@@ -537,6 +560,8 @@ export class Delivery {
       return this.failed(batch, err);
     }
     this.acks++;
+    // acknowledged on its first send: nothing holds a view of its bytes any more (slabs.ts)
+    if (batch.failures === 0 && batch.slab) this.slabs.acked(batch.slab);
     this.backoff.reset();
     this.upstream.succeeded();
     this.settle(batch, true);
@@ -573,6 +598,8 @@ export class Delivery {
    * batches' worth) after the batches around it are delivered.
    */
   private detach(batch: QueuedBatch): void {
+    // its slab is never used again (slabs.ts), but no longer kept alive by this batch either
+    batch.slab = undefined;
     const payloads = batch.payloads;
     for (let i = 0; i < payloads.length; i++) {
       const payload = payloads[i]!;

@@ -4,7 +4,10 @@ import type { DropReason } from '../observe/drop-reasons.js';
 /**
  * Encoded stats on their way upstream; `payloads` are framed for the sink
  * that made them, so their concatenation is what the sink sends (a queued
- * batch holds one payload; a spooled one holds what was written).
+ * batch holds one payload; a spooled one holds what was written). A queued
+ * batch's payload is a view of the queue's batch buffer: once its first send
+ * has resolved, the buffer may be written again (slabs.ts), so a sink that
+ * keeps the bytes past that copies them.
  */
 export interface Batch {
   /**
