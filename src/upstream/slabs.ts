@@ -39,7 +39,8 @@ export class SlabPool {
     for (let buffer = this.free.pop(); buffer; buffer = this.free.pop()) {
       if (buffer.length >= size) return new Slab(buffer);
     }
-    return new Slab(Buffer.allocUnsafe(size));
+    // never a slice of Node's shared pool (Node 24 pools up to 32 KiB): a slab owns its memory
+    return new Slab(Buffer.allocUnsafeSlow(size));
   }
 
   /** No batch will be cut from `slab` any more. */
