@@ -44,6 +44,18 @@ class KeepingSink implements Sink {
   async close(): Promise<void> {}
 }
 
+/** An NDJSON sink whose sends are `send`. */
+function ndjsonSink(description: string, send: Sink['send']): Sink {
+  return {
+    description,
+    format: 'test',
+    maxBatchBytes: 1e6,
+    encodeInto: encodeNdjsonLineInto,
+    send,
+    close: async () => undefined,
+  };
+}
+
 interface Expected {
   bytes: Buffer;
   count: number;
@@ -195,19 +207,12 @@ describe('Delivery batches, encoded in place', () => {
     const stats = Array.from({ length: 6 }, (_, i) => ({ ...base, trackId: `T${i}` }));
     const sends: { id: string; payload: Uint8Array; bytes: Buffer }[] = [];
     let failures = 0;
-    const sink: Sink = {
-      description: 'failing once',
-      format: 'test',
-      maxBatchBytes: 1e6,
-      encodeInto: encodeNdjsonLineInto,
-      send: async (batch) => {
-        const [payload] = batch.payloads;
-        sends.push({ id: batch.id, payload: payload!, bytes: Buffer.from(payload!) });
-        // the first batch fails once: it goes behind the second, which is delivered
-        if (sends.length === 1 && failures++ === 0) throw SinkError.transient('try again', 'unavailable');
-      },
-      close: async () => undefined,
-    };
+    const sink = ndjsonSink('failing once', async (batch) => {
+      const [payload] = batch.payloads;
+      sends.push({ id: batch.id, payload: payload!, bytes: Buffer.from(payload!) });
+      // the first batch fails once: it goes behind the second, which is delivered
+      if (sends.length === 1 && failures++ === 0) throw SinkError.transient('try again', 'unavailable');
+    });
     const d = new Delivery(
       sink,
       { batchMaxStats: 3, queueMaxBytes: 1e9, backoff: new Backoff(1, 1) },
@@ -233,25 +238,18 @@ describe('Delivery batches, encoded in place', () => {
     const slabsSent = new Set<ArrayBufferLike>();
     let bytesSent = 0;
     let sends = 0;
-    const sink: Sink = {
-      description: 'failing every 25th send',
-      format: 'test',
-      maxBatchBytes: 1e6,
-      encodeInto: encodeNdjsonLineInto,
-      send: async (batch) => {
-        const [view] = batch.payloads;
-        sends++;
-        // a view of a slab (a failed batch's retry holds its own copy, exactly its size)
-        const ofSlab = view!.byteLength < view!.buffer.byteLength;
-        if (ofSlab) slabsSent.add(view!.buffer);
-        if (sends % 25 === 0 && ofSlab) {
-          kept.push({ view: view!, bytes: Buffer.from(view!) });
-          throw SinkError.transient('try again', 'unavailable');
-        }
-        bytesSent += view!.byteLength;
-      },
-      close: async () => undefined,
-    };
+    const sink = ndjsonSink('failing every 25th send', async (batch) => {
+      const [view] = batch.payloads;
+      sends++;
+      // a view of a slab (a failed batch's retry holds its own copy, exactly its size)
+      const ofSlab = view!.byteLength < view!.buffer.byteLength;
+      if (ofSlab) slabsSent.add(view!.buffer);
+      if (sends % 25 === 0 && ofSlab) {
+        kept.push({ view: view!, bytes: Buffer.from(view!) });
+        throw SinkError.transient('try again', 'unavailable');
+      }
+      bytesSent += view!.byteLength;
+    });
     const d = new Delivery(
       sink,
       { batchMaxStats: 4, queueMaxBytes: 1e9, slabBytes: 4096, backoff: new Backoff(1, 1) },
