@@ -68,8 +68,6 @@ export interface DeliveryOptions {
   quarantineStrikes?: number;
   /** Smallest batch buffer, in bytes; default SLAB_BYTES (tests make it tiny to move batches between slabs often). */
   slabBytes?: number;
-  /** Free batch buffers kept for reuse; default SPARE_SLABS. */
-  spareSlabs?: number;
   /** Most room offered to one stat; default MAX_STAT_BYTES (tests make it small). */
   maxStatBytes?: number;
 }
@@ -153,8 +151,8 @@ export class Delivery {
   private open: OpenBatch | undefined;
   /**
    * The batch buffer: the sink encodes each stat straight into it, after
-   * the open batch's bytes; a cut batch's payload is a view of it, never
-   * written again.
+   * the open batch's bytes; a cut batch's payload is a view of it, not
+   * written again until the slab goes back to the pool (slabs.ts).
    */
   private slab: Slab;
   private readonly slabs: SlabPool;
@@ -190,7 +188,7 @@ export class Delivery {
     this.strikesToQuarantine = options.quarantineStrikes ?? DEFAULT_QUARANTINE_STRIKES;
     this.slabBytes = options.slabBytes ?? SLAB_BYTES;
     this.maxStatBytes = options.maxStatBytes ?? MAX_STAT_BYTES;
-    this.slabs = new SlabPool(options.spareSlabs ?? SPARE_SLABS);
+    this.slabs = new SlabPool(SPARE_SLABS);
     this.slab = this.slabs.take(this.slabBytes);
     this.upstream = new Health(logger, 'upstream', { sink: sink.description }, (up) => metrics.upstreamUp(up));
     this.spoolHealth = new Health(logger, 'spool writes', { dir: options.spool?.dir });
@@ -252,7 +250,7 @@ export class Delivery {
     }
   }
 
-  /** A fresh slab holding the open batch's bytes, with more room after them than the `refused` bytes the sink did not fit in. */
+  /** A slab (a free one, or new memory) holding the open batch's bytes, with more room after them than the `refused` bytes the sink did not fit in. */
   private newSlab(refused: number): void {
     const carried = this.end - this.start;
     // whole multiples of the smallest slab: a batch a few bytes larger than the last must not make every free slab too small
