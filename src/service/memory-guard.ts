@@ -62,7 +62,7 @@ export interface MemoryGuardOptions {
   read?: () => MemoryReading;
   /** A full garbage collection; undefined: none available. */
   collect?: (() => void) | undefined;
-  /** Lets go of what is kept only to be reused (the workers' spare aggregates), for the collection to free. */
+  /** Lets go of what is kept only to be reused (spare aggregates, free batch buffers), for the collection to free. */
   dropReusable?: () => void;
   now?: () => number;
 }
