@@ -228,7 +228,7 @@ export class WorkerRegistry {
 
   /** Each stat's worker, looked up once per run of stats for the same participant (SFUs send them grouped). */
   private resolve(stats: readonly TrackStatInput[]): (StatsWorker | undefined)[] {
-    const workers: (StatsWorker | undefined)[] = [];
+    const workers = new Array<StatsWorker | undefined>(stats.length);
     let roomId: string | undefined;
     let participantId: string | undefined;
     let worker: StatsWorker | undefined;
@@ -239,7 +239,7 @@ export class WorkerRegistry {
         participantId = s.participantId;
         worker = this.lookup(roomId, participantId);
       }
-      workers.push(worker);
+      workers[i] = worker;
     }
     return workers;
   }
@@ -255,13 +255,14 @@ export class WorkerRegistry {
     workers: readonly (StatsWorker | undefined)[],
   ): (TrackAggregate | undefined)[] {
     const max = this.limits.maxTracksPerWorker;
-    const aggregates: (TrackAggregate | undefined)[] = [];
+    const aggregates = new Array<TrackAggregate | undefined>(stats.length);
     const missing: number[] = [];
     let added: Map<StatsWorker, Set<string>> | undefined;
-    for (const [i, s] of stats.entries()) {
+    for (let i = 0; i < stats.length; i++) {
+      const s = stats[i]!;
       const worker = workers[i];
       const aggregate = worker?.pendingAggregate(s.trackId, s.kind);
-      aggregates.push(aggregate);
+      aggregates[i] = aggregate;
       if (!worker || aggregate) continue;
       missing.push(i);
       added ??= new Map();
