@@ -6,9 +6,10 @@
  * It hands the scores back to the arena: a later call answers the same, and
  * nothing is added until reset() empties the aggregate for the next interval.
  */
-import { emptyStream, StreamType, type AnalyticsStat, type AnalyticsVideoLayer, type StatSample } from './analytics.js';
+import { StreamType, type AnalyticsStat, type AnalyticsVideoLayer, type StatSample } from './analytics.js';
 import { compareTime, GO_ZERO_SECONDS, isGoZero, nanosCarry, NANOS_PER_SECOND } from './gotime.js';
 import { NO_BLOCK, ScoreArena } from './score-arena.js';
+import { StatRecord } from './stat-records.js';
 import { isValid } from './validity.js';
 
 /** The counted scores of every pending aggregate in the process (the event loop serialises access). */
@@ -132,7 +133,16 @@ export class TrackAggregate {
 
   /** The coalesced stat, unstamped (id, time, track and worker fields are empty). */
   result(): AnalyticsStat {
-    const stream = emptyStream();
+    return this.fill(new StatRecord());
+  }
+
+  /**
+   * result() written into a record: every field of the stat and of its
+   * stream, so a record filled before holds nothing of its last stat.
+   */
+  fill(record: StatRecord): AnalyticsStat {
+    const stream = record.stream;
+    stream.ssrc = 0;
     stream.primaryPackets = this.primaryPackets;
     stream.primaryBytes = this.primaryBytes;
     stream.retransmitPackets = this.retransmitPackets;
@@ -147,27 +157,37 @@ export class TrackAggregate {
     stream.firs = this.firs;
     stream.rtt = this.rtt;
     stream.jitter = this.jitter;
-    stream.startTime = { seconds: this.startSeconds, nanos: this.startNanos };
-    stream.endTime = { seconds: this.endSeconds, nanos: this.endNanos };
+    record.startTime.seconds = this.startSeconds;
+    record.startTime.nanos = this.startNanos;
+    record.endTime.seconds = this.endSeconds;
+    record.endTime.nanos = this.endNanos;
     const top = this.topLayer();
-    if (top) stream.videoLayers = [top];
+    if (top) {
+      const layer = record.topLayer;
+      layer.layer = top.layer;
+      layer.packets = top.packets;
+      layer.bytes = top.bytes;
+      layer.frames = top.frames;
+      stream.videoLayers = record.withTopLayer;
+    } else {
+      stream.videoLayers = record.noLayers;
+    }
 
-    return {
-      id: '',
-      analyticsKey: '',
-      kind: StreamType.UPSTREAM,
-      timeStamp: null,
-      node: '',
-      roomId: '',
-      roomName: '',
-      participantId: '',
-      trackId: '',
-      score: this.scoreCount > 0 ? Math.fround(this.scoreSum / Math.fround(this.scoreCount)) : 0,
-      streams: [stream],
-      mime: this.mime,
-      minScore: this.minScore,
-      medianScore: this.median(),
-    };
+    const stat = record.stat;
+    stat.id = '';
+    stat.analyticsKey = '';
+    stat.kind = StreamType.UPSTREAM;
+    stat.timeStamp = null;
+    stat.node = '';
+    stat.roomId = '';
+    stat.roomName = '';
+    stat.participantId = '';
+    stat.trackId = '';
+    stat.score = this.scoreCount > 0 ? Math.fround(this.scoreSum / Math.fround(this.scoreCount)) : 0;
+    stat.mime = this.mime;
+    stat.minScore = this.minScore;
+    stat.medianScore = this.median();
+    return stat;
   }
 
   /**
@@ -249,9 +269,11 @@ export class TrackAggregate {
    * numbers, where Go's random map order makes the reference's pick arbitrary.
    */
   private topLayer(): AnalyticsVideoLayer | undefined {
+    const layers = this.layers;
+    if (!layers) return undefined;
     let top: AnalyticsVideoLayer | undefined;
-    for (const l of this.layers ?? []) if (!top || l.layer > top.layer) top = l;
-    return top && { ...top };
+    for (const l of layers) if (!top || l.layer > top.layer) top = l;
+    return top;
   }
 }
 

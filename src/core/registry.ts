@@ -8,6 +8,7 @@ import type { AnalyticsStat, StatSample, StreamType, Timestamp } from './analyti
 import { SidecarError } from './errors.js';
 import { timestampFromMillis } from './gotime.js';
 import type { TrackAggregate } from './coalesce.js';
+import { StatRecords } from './stat-records.js';
 import { StatsWorker, type WorkerIdentity, type WorkerInfo } from './worker.js';
 
 export interface RegistryLimits {
@@ -288,6 +289,7 @@ function workerKey(roomId: string, participantId: string): string {
 }
 
 export interface FlushStep {
+  /** Filled again by the next step: consume them (encode, copy) before taking it. */
   stats: AnalyticsStat[];
   reaped: StatsWorker[];
   done: boolean;
@@ -304,6 +306,7 @@ export class FlushRun {
   workersReaped = 0;
   private readonly workers: Iterator<StatsWorker>;
   private readonly timeStamp: Timestamp;
+  private readonly records = new StatRecords();
 
   constructor(
     private readonly registry: WorkerRegistry,
@@ -321,12 +324,13 @@ export class FlushRun {
     const stats: AnalyticsStat[] = [];
     const reaped: StatsWorker[] = [];
     const closeWaitMs = this.registry.limits.closeWaitMs;
+    this.records.rewind();
     let work = 0;
     while (work < budget) {
       const next = this.workers.next();
       if (next.done) return this.finish(stats, reaped, true);
       const worker = next.value;
-      const emitted = worker.flush(this.timeStamp);
+      const emitted = worker.flush(this.timeStamp, this.records);
       for (const stat of emitted) stats.push(stat);
       work += 1 + emitted.length;
       this.workersFlushed++;

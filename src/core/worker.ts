@@ -5,6 +5,7 @@
 import { StreamType, type AnalyticsStat, type Timestamp } from './analytics.js';
 import { TrackAggregate } from './coalesce.js';
 import { GuardSet } from './guard.js';
+import { StatRecords } from './stat-records.js';
 
 export interface WorkerIdentity {
   readonly roomId: string;
@@ -130,11 +131,14 @@ export class StatsWorker implements WorkerIdentity {
     this.dropKept(this.downstream);
   }
 
-  /** Empties the pending aggregates into one stamped stat per (track, direction), upstream first. */
-  flush(timeStamp: Timestamp): AnalyticsStat[] {
+  /**
+   * Empties the pending aggregates into one stamped stat per (track,
+   * direction), upstream first, each in a record from `records`.
+   */
+  flush(timeStamp: Timestamp, records = new StatRecords()): AnalyticsStat[] {
     const out: AnalyticsStat[] = [];
-    this.collect(out, timeStamp, StreamType.UPSTREAM, this.upstream);
-    this.collect(out, timeStamp, StreamType.DOWNSTREAM, this.downstream);
+    this.collect(out, records, timeStamp, StreamType.UPSTREAM, this.upstream);
+    this.collect(out, records, timeStamp, StreamType.DOWNSTREAM, this.downstream);
     this.interval++;
     this.pendingCount = 0;
     return out;
@@ -168,6 +172,7 @@ export class StatsWorker implements WorkerIdentity {
 
   private collect(
     out: AnalyticsStat[],
+    records: StatRecords,
     timeStamp: Timestamp,
     kind: StreamType,
     perTrack: Map<string, TrackAggregate>,
@@ -178,7 +183,7 @@ export class StatsWorker implements WorkerIdentity {
         perTrack.delete(trackId);
         continue;
       }
-      const stat = aggregate.result();
+      const stat = aggregate.fill(records.next());
       aggregate.reset();
       stat.timeStamp = timeStamp;
       stat.trackId = trackId;

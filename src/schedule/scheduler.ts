@@ -21,6 +21,7 @@ export const FLUSH_SLICE_MS = 1;
 const CHUNK = 8;
 
 export interface FlushSink {
+  /** Takes the stats before it returns: the flush fills the same records again with its next chunk. */
   enqueue(stats: readonly AnalyticsStat[]): void;
   /** Ends the flush's share of the queue: promises of its batches' fate. */
   seal(): { delivered: Promise<boolean>; spooled: Promise<boolean> };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StreamType } from '../../src/core/analytics.js';
+import { StreamType, type AnalyticsStat } from '../../src/core/analytics.js';
 import { SidecarError } from '../../src/core/errors.js';
 import { GO_ZERO_SECONDS } from '../../src/core/gotime.js';
 import {
@@ -9,7 +9,7 @@ import {
   type TrackStatInput,
 } from '../../src/core/registry.js';
 import { StatsWorker } from '../../src/core/worker.js';
-import { sample, stream } from '../helpers/stats.js';
+import { layer, sample, stream } from '../helpers/stats.js';
 
 const CLOSE_WAIT = 180_000;
 const limits: RegistryLimits = { closeWaitMs: CLOSE_WAIT, maxWorkers: 100, maxTracksPerWorker: 10 };
@@ -315,6 +315,56 @@ describe('WorkerRegistry stats and flush', () => {
     }
     expect(emitted).toBe(5);
     expect(run.workersFlushed).toBe(6);
+  });
+
+  it('fills the records of one step again in the next, each as a fresh flush would give it', () => {
+    // twins fed alike: one flushed a worker per step (its records reused), one in a single step (all new)
+    const twins = [new WorkerRegistry(limits), new WorkerRegistry(limits)];
+    for (const r of twins) {
+      for (let p = 0; p < 6; p++) {
+        const participantId = `P${p}`;
+        r.activate({ ...who, participantId, guardId: 'g', connected: false });
+        const video = p % 2 === 0;
+        const s = (trackId: string, kind: StreamType, k: number) => ({
+          ...stat(trackId, kind),
+          participantId,
+          stat: sample({
+            score: p % 3 === 0 ? 0 : 1 + p + k / 4,
+            mime: video ? 'video/VP8' : 'audio/opus',
+            streams: [
+              stream({
+                primaryPackets: 10 * p + k,
+                primaryBytes: 1000 * p + k,
+                rtt: p + k,
+                startTime: p === 5 ? null : { seconds: 100 + p, nanos: k },
+                endTime: { seconds: 200 + p, nanos: 7 * k },
+                videoLayers: video ? [layer(k % 3, p, 2 * p, 3 * p)] : [],
+              }),
+            ],
+          }),
+        });
+        r.record([s('T1', StreamType.UPSTREAM, 1), s('T1', StreamType.UPSTREAM, 2), s('T2', StreamType.DOWNSTREAM, 3)]);
+      }
+    }
+    const whole = twins[1]!.beginFlush(10).step().stats;
+    const run = twins[0]!.beginFlush(10);
+    const stepped: AnalyticsStat[] = [];
+    const seen = new Set<AnalyticsStat>();
+    let reused = 0;
+    for (let step = run.step(1); ; step = run.step(1)) {
+      stepped.push(...structuredClone(step.stats));
+      for (const s of step.stats) {
+        if (seen.has(s)) reused++;
+        seen.add(s);
+        // as the scheduler's stamper and a consumer may leave them
+        s.id = 'AS_x';
+        s.node = 'n';
+        s.analyticsKey = 'k';
+      }
+      if (step.done) break;
+    }
+    expect(reused).toBeGreaterThan(6);
+    expect(stepped).toEqual(whole);
   });
 
   it('lists workers of one room or of all rooms', () => {

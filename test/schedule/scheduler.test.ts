@@ -19,7 +19,8 @@ class RecordingSink implements FlushSink {
   readonly spoolWrites: Promise<boolean>[] = [];
   enqueue(stats: readonly AnalyticsStat[]): void {
     this.events.push('enqueue');
-    this.stats.push(...stats);
+    // the flush fills these records again in its next step (FlushSink), so they are copied as they come
+    this.stats.push(...structuredClone(stats));
   }
   seal() {
     this.events.push('seal');
