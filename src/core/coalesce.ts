@@ -68,7 +68,11 @@ export class TrackAggregate {
   /** Folds one stat in, in arrival order; returns false for an invalid stat (which adds nothing). */
   add(stat: StatSample): boolean {
     this.received++;
-    this.mime = stat.mime;
+    // Each request decodes its own copy of the mime string: storing the equal
+    // copy anyway pointed every (old) aggregate at a young string, which every
+    // minor collection then had to visit and copy (bench/README.md, "the mime
+    // string kept").
+    if (stat.mime !== this.mime) this.mime = stat.mime;
     if (!isValid(stat)) {
       this.invalid++;
       return false;
