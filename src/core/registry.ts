@@ -83,8 +83,13 @@ export interface RegistryCounts {
 }
 
 export class WorkerRegistry {
-  /** The worker each (room, participant) key maps to: open, or closed and not yet replaced or reaped. */
-  private readonly workers = new Map<string, StatsWorker>();
+  /**
+   * The worker each (room, participant) maps to: open, or closed and not yet
+   * replaced or reaped. By room, then participant: a stat's ids are looked up
+   * as decoded, where one map keyed by both had to build, flatten and hash a
+   * new key string per lookup (bench/README.md, "workers by room").
+   */
+  private readonly workers = new Map<string, Map<string, StatsWorker>>();
   /** Every worker still to be flushed, including closed ones replaced in the map; insertion-ordered. */
   private readonly schedule = new Set<StatsWorker>();
   private openCount = 0;
@@ -95,7 +100,7 @@ export class WorkerRegistry {
 
   /** The worker stats for this key go to: open or closed, as long as the map holds it. */
   lookup(roomId: string, participantId: string): StatsWorker | undefined {
-    return this.workers.get(workerKey(roomId, participantId));
+    return this.workers.get(roomId)?.get(participantId);
   }
 
   activate(input: ActivateInput): ActivateOutcome {
@@ -120,7 +125,9 @@ export class WorkerRegistry {
     if (counted) this.guardCount++;
     this.schedule.add(worker);
     this.openCount++;
-    this.workers.set(workerKey(input.roomId, input.participantId), worker);
+    let room = this.workers.get(input.roomId);
+    if (!room) this.workers.set(input.roomId, (room = new Map()));
+    room.set(input.participantId, worker);
     // a replacement inherits the closed worker's connected flag, as getOrCreateWorker does
     if (existing?.connected || input.connected) this.markConnected(worker);
     const outcome: ActivateOutcome = {
@@ -197,6 +204,11 @@ export class WorkerRegistry {
     };
   }
 
+  /** @internal rooms with a worker in the map (a room's map goes with its last worker). */
+  get roomsHeld(): number {
+    return this.workers.size;
+  }
+
   /** @internal the schedule, live: a flush run iterates it while workers come and go. */
   scheduled(): IterableIterator<StatsWorker> {
     return this.schedule.values();
@@ -205,8 +217,10 @@ export class WorkerRegistry {
   /** @internal drops a reapable worker; the map entry goes only if it still points at it. */
   reap(worker: StatsWorker): void {
     this.schedule.delete(worker);
-    const key = workerKey(worker.roomId, worker.participantId);
-    if (this.workers.get(key) === worker) this.workers.delete(key);
+    const room = this.workers.get(worker.roomId);
+    if (room?.get(worker.participantId) !== worker) return;
+    room.delete(worker.participantId);
+    if (room.size === 0) this.workers.delete(worker.roomId);
   }
 
   /** A new guard id on a worker that holds or remembers the maximum is refused; known ids always pass (retries stay harmless). */
@@ -281,11 +295,6 @@ export class WorkerRegistry {
     for (const i of missing) aggregates[i] = workers[i]!.aggregate(stats[i]!.trackId, stats[i]!.kind);
     return aggregates;
   }
-}
-
-/** Length-prefixed, so no pair of ids can collide whatever characters they hold. */
-function workerKey(roomId: string, participantId: string): string {
-  return `${roomId.length}:${roomId}${participantId}`;
 }
 
 export interface FlushStep {

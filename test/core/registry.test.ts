@@ -387,6 +387,7 @@ describe('WorkerRegistry bookkeeping', () => {
     release(r, 'g0', 1000);
     expect(flushAll(r, 1000 + CLOSE_WAIT + 1).reaped.map((w) => w.participantId)).toEqual(['PA_1']);
     expect(r.lookup(who.roomId, 'PA_2')).toBe(bob);
+    expect(r.roomsHeld).toBe(1);
     expect(r.record([{ ...stat('TR_b'), participantId: 'PA_2' }])).toMatchObject({ accepted: 1, noWorker: 0 });
     expect(r.activate({ ...other, guardId: 'g2', connected: false })).toMatchObject({ found: true, refCount: 2 });
   });
@@ -396,6 +397,7 @@ describe('WorkerRegistry bookkeeping', () => {
     activate(r, 'g0');
     release(r, 'g0', 1000);
     flushAll(r, 1000 + CLOSE_WAIT + 1);
+    expect(r.roomsHeld).toBe(0);
     expect(r.record([stat('TR_a')])).toMatchObject({ accepted: 0, noWorker: 1 });
     expect(activate(r, 'g0')).toMatchObject({ found: false, refCount: 1 });
     expect(r.list()).toHaveLength(1);
