@@ -20,6 +20,9 @@ export function scoreBlocksInUse(): number {
   return scores.blocksInUse;
 }
 
+/** Layer sums an aggregate keeps for its next interval: a simulcast ladder's three, with room to spare. */
+const KEPT_LAYERS = 4;
+
 export class TrackAggregate {
   /**
    * The owning worker's flush interval in which this aggregate last became
@@ -53,8 +56,16 @@ export class TrackAggregate {
   private plis = 0;
   private firs = 0;
 
-  /** Per-layer sums; a short array beats a Map for the usual one to three layers. */
+  /**
+   * Per-layer sums; a short array beats a Map for the usual one to three
+   * layers. The first `layerCount` are this interval's; those after them are
+   * kept from earlier intervals and written again when a layer comes back:
+   * new sums every interval were young objects hung off an old aggregate,
+   * which the flush's minor collections then had to copy and promote
+   * (bench/README.md, "layer sums kept").
+   */
   private layers: AnalyticsVideoLayer[] | null = null;
+  private layerCount = 0;
 
   private scoreSum = 0;
   private minScore = 0;
@@ -222,7 +233,9 @@ export class TrackAggregate {
     this.nacks = 0;
     this.plis = 0;
     this.firs = 0;
-    if (this.layers) this.layers.length = 0;
+    // a track with more layers than a simulcast ladder has does not hold them past its interval
+    if (this.layers && this.layers.length > KEPT_LAYERS) this.layers = null;
+    this.layerCount = 0;
     this.scoreSum = 0;
     this.minScore = 0;
     // scores still chained (result() not called) go back to the arena
@@ -257,7 +270,9 @@ export class TrackAggregate {
 
   private addLayer(l: Readonly<AnalyticsVideoLayer>): void {
     const layers = (this.layers ??= []);
-    for (const sum of layers) {
+    const n = this.layerCount;
+    for (let i = 0; i < n; i++) {
+      const sum = layers[i]!;
       if (sum.layer === l.layer) {
         sum.packets = (sum.packets + l.packets) >>> 0;
         sum.bytes += l.bytes;
@@ -265,7 +280,16 @@ export class TrackAggregate {
         return;
       }
     }
-    layers.push({ layer: l.layer, packets: l.packets, bytes: l.bytes, frames: l.frames });
+    if (n < layers.length) {
+      const kept = layers[n]!;
+      kept.layer = l.layer;
+      kept.packets = l.packets;
+      kept.bytes = l.bytes;
+      kept.frames = l.frames;
+    } else {
+      layers.push({ layer: l.layer, packets: l.packets, bytes: l.bytes, frames: l.frames });
+    }
+    this.layerCount = n + 1;
   }
 
   /**
@@ -276,7 +300,10 @@ export class TrackAggregate {
     const layers = this.layers;
     if (!layers) return undefined;
     let top: AnalyticsVideoLayer | undefined;
-    for (const l of layers) if (!top || l.layer > top.layer) top = l;
+    for (let i = 0; i < this.layerCount; i++) {
+      const l = layers[i]!;
+      if (!top || l.layer > top.layer) top = l;
+    }
     return top;
   }
 }
