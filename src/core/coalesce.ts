@@ -76,6 +76,11 @@ export class TrackAggregate {
   /** The median, once result() has handed the scores back to the arena. */
   private takenMedian = 0;
 
+  /** @internal layer sums held, this interval's and those kept from the last (tests check the bound). */
+  get heldLayers(): number {
+    return this.layers?.length ?? 0;
+  }
+
   /** Folds one stat in, in arrival order; returns false for an invalid stat (which adds nothing). */
   add(stat: StatSample): boolean {
     this.received++;

@@ -84,6 +84,19 @@ describe('coalesce', () => {
     expect(streamOf(only([sample()])).videoLayers).toEqual([]);
   });
 
+  it('keeps a simulcast ladder of layer sums for the next interval, and no more', () => {
+    const aggregate = new TrackAggregate();
+    const ladder = (n: number) =>
+      sample({ streams: [stream({ videoLayers: Array.from({ length: n }, (_, l) => layer(l, 1)) })] });
+    aggregate.add(ladder(3));
+    aggregate.reset();
+    expect(aggregate.heldLayers).toBe(3);
+    aggregate.add(ladder(10));
+    expect(aggregate.heldLayers).toBe(10);
+    aggregate.reset();
+    expect(aggregate.heldLayers).toBe(0);
+  });
+
   it('picks the highest of negative layers (the reference is order-dependent there)', () => {
     const out = only([sample({ streams: [stream({ videoLayers: [layer(-1, 1), layer(-3, 3)] })] })]);
     expect(streamOf(out).videoLayers).toEqual([layer(-1, 1)]);
