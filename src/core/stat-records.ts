@@ -57,6 +57,11 @@ export class StatRecords {
   private readonly records: StatRecord[] = [];
   private used = 0;
 
+  /** @internal records made so far (tests check that a rewind makes them serve again). */
+  get size(): number {
+    return this.records.length;
+  }
+
   next(): StatRecord {
     if (this.used === this.records.length) this.records.push(new StatRecord());
     return this.records[this.used++]!;

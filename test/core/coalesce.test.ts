@@ -84,13 +84,13 @@ describe('coalesce', () => {
     expect(streamOf(only([sample()])).videoLayers).toEqual([]);
   });
 
-  it('keeps a simulcast ladder of layer sums for the next interval, and no more', () => {
+  it('keeps up to four layer sums (a simulcast ladder) for the next interval, and no more', () => {
     const aggregate = new TrackAggregate();
     const ladder = (n: number) =>
       sample({ streams: [stream({ videoLayers: Array.from({ length: n }, (_, l) => layer(l, 1)) })] });
-    aggregate.add(ladder(3));
+    aggregate.add(ladder(4));
     aggregate.reset();
-    expect(aggregate.heldLayers).toBe(3);
+    expect(aggregate.heldLayers).toBe(4);
     aggregate.add(ladder(10));
     expect(aggregate.heldLayers).toBe(10);
     aggregate.reset();
