@@ -16,7 +16,10 @@
  * made once, enqueued in the scheduler's chunks of 8, sealed and delivered
  * each round, with no registry or ingest (`FLUSH_SCORES=random`: a
  * different score on every stat, as the load generator sends). `FLUSH_PROF=FILE` writes a CPU
- * profile of the flushes alone; `FLUSH_SPOOL=1` adds a spool directory. For
+ * profile of the flushes alone; `FLUSH_SPOOL=1` adds a spool directory;
+ * `FLUSH_DIR=DIR` writes into DIR (e.g. one holding the files of an earlier
+ * run, as a restarted sidecar finds them) and `FLUSH_FILE_MAX=BYTES` rotates
+ * the file at that size, as SIDECAR_FILE_MAX_BYTES does (default: never). For
  * instruction counts, run it under cachegrind for 2 and for 12 rounds and
  * divide the difference by the stats of 10 rounds (bench/README.md). The
  * last line printed is JSON.
@@ -44,10 +47,14 @@ const plan = benchPlan(participants, 'ndjson-flush', Date.now());
 const logger = silentLogger;
 const metrics = new SidecarMetrics({ defaultMetrics: false });
 const registry = new WorkerRegistry({ closeWaitMs: 180_000, maxWorkers: 1_000_000, maxTracksPerWorker: 1_000 });
-const dir = mkdtempSync(join(tmpdir(), 'ndjson-flush-'));
-const sink = new NdjsonFileSink(join(dir, 'stats.ndjson'), { maxBytes: 1024 ** 4 });
+const dir = process.env.FLUSH_DIR ?? mkdtempSync(join(tmpdir(), 'ndjson-flush-'));
+const sink = new NdjsonFileSink(join(dir, 'stats.ndjson'), {
+  maxBytes: Number(process.env.FLUSH_FILE_MAX ?? 1024 ** 4),
+});
 
 async function main(): Promise<void> {
+  // as the sidecar does at start (src/app.ts)
+  await sink.prepare();
   const spool =
     process.env.FLUSH_SPOOL === '1'
       ? await Spool.open(join(dir, 'spool'), { format: sink.format, newId: () => 'x', quarantineMaxBytes: 0 })

@@ -237,6 +237,8 @@ async function delivery(
   if (spooled) deliveryOptions.spool = spooled.spool;
   const delivery = new Delivery(sink, deliveryOptions, metrics, logger);
   if (spooled) delivery.restore(spooled);
+  // not awaited: start-up does not wait for the disk; a failure shows again, and is retried, at the first send
+  sink.prepare?.().catch((err: unknown) => logger.warn({ err }, 'preparing the sink before the first flush failed'));
   return { sink, delivery };
 }
 

@@ -1,6 +1,5 @@
 /** The embedded default upstream: one protobuf-JSON AnalyticsStat per line, to a file or stdout. */
-import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open as openForReading, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AnalyticsStat } from '../core/analytics.js';
 import { encodeNdjsonLineInto } from '../wire/ndjson-encoder.js';
@@ -40,8 +39,12 @@ export class NdjsonFileSink implements Sink {
   private file: WritableFile | undefined;
   /** Bytes and lines of the current file that are whole and synced; undefined until the file is first opened. */
   private good: { bytes: number; lines: number } | undefined;
-  /** Stat counts of the rotated files by suffix; undefined: found at start, counted when removed. */
+  /** Stat counts of the rotated files by suffix; undefined: found at start and not counted yet. */
   private readonly rotated: (number | undefined)[] = [];
+  /** The current file being opened, so that prepare() and a send open it once. */
+  private opening: Promise<WritableFile> | undefined;
+  /** prepare() under way or done: a rotation waits for it, as it moves the files prepare() counts. */
+  private prepared: Promise<void> | undefined;
 
   constructor(
     private readonly path: string,
@@ -82,6 +85,21 @@ export class NdjsonFileSink implements Sink {
     }
   }
 
+  /**
+   * Opens the file (cutting a torn last line) and counts the stats of the
+   * rotated files found there. Started at start-up and not awaited: done in
+   * the middle of a flush, reading up to max_files × max_bytes stalled it
+   * (bench/README.md, "files counted without garbage").
+   */
+  prepare(): Promise<void> {
+    return (this.prepared ??= (async () => {
+      await this.current();
+      for (let i = 1; i <= this.maxFiles; i++) {
+        this.rotated[i] ??= (await scanLines(`${this.path}.${i}`)).lines;
+      }
+    })());
+  }
+
   async close(): Promise<void> {
     const file = this.file;
     this.file = undefined;
@@ -89,8 +107,12 @@ export class NdjsonFileSink implements Sink {
   }
 
   /** The open current file, trimmed to its last whole line (first open) or its last good batch (reopen). */
-  private async current(): Promise<WritableFile> {
-    if (this.file) return this.file;
+  private current(): Promise<WritableFile> {
+    if (this.file) return Promise.resolve(this.file);
+    return (this.opening ??= this.openCurrent().finally(() => (this.opening = undefined)));
+  }
+
+  private async openCurrent(): Promise<WritableFile> {
     await mkdir(dirname(this.path), { recursive: true });
     const file = await this.open(this.path, 'a');
     try {
@@ -123,6 +145,8 @@ export class NdjsonFileSink implements Sink {
 
   /** PATH becomes PATH.1, PATH.1 becomes PATH.2...; the oldest is removed and its stats reported. */
   private async rotate(): Promise<void> {
+    // a failed prepare() leaves its counts undefined: those files are counted here, as they are removed
+    await this.prepared?.catch(() => undefined);
     await this.close();
     const name = (i: number) => `${this.path}.${i}`;
     const oldest = this.rotated[this.maxFiles] ?? (await scanLines(name(this.maxFiles))).lines;
@@ -146,23 +170,40 @@ function ignoreMissing(err: unknown): undefined {
   throw err;
 }
 
+/**
+ * Bytes a scan reads at a time, into one buffer used again for every read:
+ * reading a 64 MiB file as a stream of fresh 1 MiB chunks made 64 MiB of
+ * garbage at once, and the full collections it set off stalled the flush
+ * that rotated (bench/README.md, "files counted without garbage").
+ */
+const SCAN_CHUNK_BYTES = 256 * 1024;
+
 /** Lines in a file, and the bytes up to and including its last newline; a missing file has none. */
 async function scanLines(path: string): Promise<{ lines: number; complete: number }> {
-  let lines = 0;
-  let complete = 0;
-  let offset = 0;
+  let handle: FileHandle;
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    handle = await openForReading(path, 'r');
+  } catch (err) {
+    ignoreMissing(err);
+    return { lines: 0, complete: 0 };
+  }
+  try {
+    const buffer = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
+    let lines = 0;
+    let complete = 0;
+    for (let offset = 0; ;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+      if (bytesRead === 0) return { lines, complete };
+      const chunk = buffer.subarray(0, bytesRead);
       for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) {
         lines++;
         complete = offset + at + 1;
       }
-      offset += chunk.length;
+      offset += bytesRead;
     }
-  } catch (err) {
-    ignoreMissing(err);
+  } finally {
+    await handle.close();
   }
-  return { lines, complete };
 }
 
 export class StdoutSink implements Sink {

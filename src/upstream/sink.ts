@@ -40,6 +40,12 @@ export interface Sink {
    * encoding in this format.
    */
   encodeInto(stat: AnalyticsStat, into: Buffer, at: number): number;
+  /**
+   * Work the sink can do before its first send (the NDJSON sink opens its
+   * file and counts the rotated ones), so that the first flushes do not pay
+   * for it. Started at start-up and not awaited; sends must not depend on it.
+   */
+  prepare?(): Promise<void>;
   /** Resolves once the batch is durably accepted; rejects with a SinkError otherwise. */
   send(batch: Batch): Promise<void>;
   close(): Promise<void>;

@@ -202,6 +202,54 @@ describe('NDJSON file rotation', () => {
     expect(rotatedAway.reduce((a, b) => a + b, 0) + onDisk.length).toBe(64);
   });
 
+  it('counts files larger than its read buffer exactly, lines across reads included, and cuts a torn line at its byte', async () => {
+    const path = join(dir, 'stats.ndjson');
+    // lines of 97 bytes never end on a 256 KiB boundary; both files span several reads
+    const lines = (from: number, n: number) => Array.from({ length: n }, (_, i) => line(from + i, 97)).join('');
+    writeFileSync(`${path}.1`, lines(0, 9000));
+    writeFileSync(path, lines(9000, 7000) + line(16000, 97).slice(0, 50));
+    const rotatedAway: number[] = [];
+    const sink = new NdjsonFileSink(path, { maxBytes: 680_000, maxFiles: 1, rotatedAway: (n) => rotatedAway.push(n) });
+    await sink.send(batchOf(16000, 1, 97));
+    expect(seqs(path)).toEqual(range(9000, 16001));
+    await sink.send(batchOf(16001, 100, 97));
+    await sink.close();
+    expect(rotatedAway).toEqual([9000]);
+    expect(seqs(`${path}.1`)).toEqual(range(9000, 16001));
+    expect(seqs(path)).toEqual(range(16001, 16101));
+  });
+
+  it('counts the rotated files it found when prepared at start, before its first send', async () => {
+    const path = join(dir, 'stats.ndjson');
+    writeFileSync(`${path}.1`, line(0) + line(1) + line(2));
+    writeFileSync(path, line(3));
+    const rotatedAway: number[] = [];
+    const sink = new NdjsonFileSink(path, { maxBytes: 250, maxFiles: 1, rotatedAway: (n) => rotatedAway.push(n) });
+    await sink.prepare();
+    // what the file holds once counted no longer matters: its stats were counted at start
+    writeFileSync(`${path}.1`, line(0));
+    await sink.send(batchOf(4, 2));
+    await sink.close();
+    expect(rotatedAway).toEqual([3]);
+    expect([seqs(`${path}.1`), seqs(path)]).toEqual([[3], [4, 5]]);
+  });
+
+  it('opens its file once when prepared while the first batch is sent', async () => {
+    const path = join(dir, 'stats.ndjson');
+    writeFileSync(path, line(0) + line(1).slice(0, 30));
+    const opened: string[] = [];
+    const sink = new NdjsonFileSink(path, {
+      openFile: async (p, flags) => {
+        opened.push(p);
+        return (await import('../../src/upstream/durable-file.js')).openFile(p, flags);
+      },
+    });
+    await Promise.all([sink.prepare(), sink.send(batchOf(1, 2))]);
+    await sink.close();
+    expect(opened).toEqual([path]);
+    expect(seqs(path)).toEqual([0, 1, 2]);
+  });
+
   it('writes a batch larger than the bound to a file of its own', async () => {
     const path = join(dir, 'stats.ndjson');
     const sink = new NdjsonFileSink(path, { maxBytes: 250, maxFiles: 3 });
