@@ -624,12 +624,18 @@ describe('WorkerRegistry outcomes in detail', () => {
     expect([run.workersFlushed, run.workersReaped, run.statsEmitted]).toEqual([2, 2, 0]);
   });
 
-  it('reaps a replaced worker whose room already went with its replacement', () => {
-    const r = new WorkerRegistry(limits);
+  /** A worker closed at 5000 and replaced by one closed at 1000 (the clock stepped back): the replacement is reaped first. */
+  function replacedBackInTime(r: WorkerRegistry) {
     activate(r, 'g0');
     release(r, 'g0', 5000);
     const replacement = activate(r, 'g1').worker;
     release(r, 'g1', 1000);
+    return replacement;
+  }
+
+  it('reaps a replaced worker whose room already went with its replacement', () => {
+    const r = new WorkerRegistry(limits);
+    const replacement = replacedBackInTime(r);
     expect(flushAll(r, 1000 + CLOSE_WAIT + 1).reaped).toEqual([replacement]);
     expect(r.roomsHeld).toBe(0);
     expect(flushAll(r, 5000 + CLOSE_WAIT + 1).reaped).toHaveLength(1);
@@ -638,10 +644,7 @@ describe('WorkerRegistry outcomes in detail', () => {
 
   it('reaps a replaced worker without touching its replacement, even when the clock stepped back', () => {
     const r = new WorkerRegistry(limits);
-    activate(r, 'g0');
-    release(r, 'g0', 5000);
-    const replacement = activate(r, 'g1').worker;
-    release(r, 'g1', 1000);
+    const replacement = replacedBackInTime(r);
     expect(flushAll(r, 1000 + CLOSE_WAIT + 1).reaped).toEqual([replacement]);
     expect(r.lookup(who.roomId, who.participantId)).toBeUndefined();
     const third = activate(r, 'g2').worker;
