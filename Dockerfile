@@ -19,6 +19,12 @@ FROM ${NODE_IMAGE} AS runtime
 # Write only under the data volume, so the root filesystem can be read-only.
 ENV NODE_ENV=production \
     SIDECAR_UPSTREAM=file:/data/analytics-stats.ndjson
+# glibc's malloc: a fixed mmap threshold, so a freed batch or message buffer goes back to the system
+# (by default the threshold rises with every large buffer freed, and the freed ones stayed in the
+# process: RSS crept ~0.5 MiB per flush), and two arenas instead of eight per core (docs/memory.md).
+# The bench runs its sidecars with these lines (bench/child.ts).
+ENV MALLOC_MMAP_THRESHOLD_=131072 \
+    MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force && rm -rf /root/.npm \

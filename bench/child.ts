@@ -1,11 +1,28 @@
 /** The runner's side of a bench server child process: spawn, ask, stop. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildMode, ChildReply, ChildRequest, ReadyMessage } from './ipc.js';
 
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
+
+/** The Dockerfile beside the sources, whether run from bench/ (tsx) or dist/bench/. */
+const DOCKERFILE = fileURLToPath(
+  new URL(import.meta.url.includes('/dist/') ? '../../Dockerfile' : '../Dockerfile', import.meta.url),
+);
+
+/**
+ * The malloc settings the image sets (its `MALLOC_*` variables): glibc reads
+ * them at process start, so a sidecar child gets them as the image's process does.
+ */
+export function imageMallocEnv(dockerfile = readFileSync(DOCKERFILE, 'utf8')): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [, name, value] of dockerfile.matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g)) env[name!] = value!;
+  return env;
+}
+
+const IMAGE_MALLOC_ENV = imageMallocEnv();
 
 export class BenchChild {
   private nextId = 1;
@@ -35,6 +52,8 @@ export class BenchChild {
     execArgv.push(...extra);
     const child = fork(SERVER, [mode, JSON.stringify(env)], {
       execArgv,
+      // the sidecar as the image runs it; the reference servers as Node runs by default
+      env: mode === 'sidecar' ? { ...process.env, ...IMAGE_MALLOC_ENV } : process.env,
       // the sidecar logs at its production level; the lines go nowhere, as they would to a collector
       stdio: ['ignore', extra.length > 0 ? 'inherit' : 'ignore', 'inherit', 'ipc'],
     });

@@ -47,6 +47,15 @@ describe('the runtime image steps', () => {
   });
 });
 
+describe('the runtime stage', () => {
+  it("fixes glibc malloc's mmap threshold and arenas, as the bench's sidecars run (docs/memory.md)", () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    expect(runtime).toMatch(/^ENV MALLOC_MMAP_THRESHOLD_=131072 \\\n\s+MALLOC_ARENA_MAX=2$/m);
+    expect(readFileSync(join(ROOT, 'bench/child.ts'), 'utf8')).toContain('...IMAGE_MALLOC_ENV');
+  });
+});
+
 describe('the Node versions we ship and test', () => {
   const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
   const imageMajor = Number(/^ARG NODE_IMAGE=node:(\d+)-/m.exec(read('Dockerfile'))?.[1]);
