@@ -16,13 +16,12 @@ const DOCKERFILE = fileURLToPath(
  * The malloc settings the image sets (its `MALLOC_*` variables): glibc reads
  * them at process start, so a sidecar child gets them as the image's process does.
  */
-export function imageMallocEnv(dockerfile = readFileSync(DOCKERFILE, 'utf8')): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [, name, value] of dockerfile.matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g)) env[name!] = value!;
-  return env;
-}
-
-const IMAGE_MALLOC_ENV = imageMallocEnv();
+const IMAGE_MALLOC_ENV = Object.fromEntries(
+  Array.from(readFileSync(DOCKERFILE, 'utf8').matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g), ([, name, value]) => [
+    name!,
+    value!,
+  ]),
+);
 
 export class BenchChild {
   private nextId = 1;
