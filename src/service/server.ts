@@ -11,6 +11,7 @@ import {
   type ServerUnaryCall,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
@@ -42,6 +43,18 @@ export const SERVICE_NAME = 'telemetry.sidecar.v1.TelemetrySidecar';
 export const TRANSPORT_MAX_MESSAGE_BYTES = 2 * REQUEST_LIMITS.messageBytes;
 /** ListWorkers over 100 000 workers runs to ~15 MB. */
 const MAX_SEND_MESSAGE_BYTES = 64 * 1024 * 1024;
+/**
+ * What a client may send on one stream before the sidecar has read it: the
+ * HTTP/2 stream flow-control window the server offers (docs/api.md, "Flow
+ * control"). Node's default, which grpc-js keeps, is 64 KiB, three or four
+ * 100-stat requests: an SFU pipelining its Session requests kept waiting for
+ * window updates while the sidecar had nothing to do (bench/README.md, "the
+ * receive windows"). 1 MiB is grpc-java's default. A Session that stops
+ * reading holds at most this much of its client's data in transport buffers.
+ */
+export const STREAM_RECEIVE_WINDOW_BYTES = 1024 * 1024;
+/** The window of a whole connection, shared by its streams: room for a few streams' windows at once. */
+export const CONNECTION_RECEIVE_WINDOW_BYTES = 4 * STREAM_RECEIVE_WINDOW_BYTES;
 /** How long Session streams get to end by themselves at shutdown before the server forces them. */
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -74,6 +87,12 @@ export class GrpcServer {
       'grpc.keepalive_timeout_ms': 10_000,
       interceptors: token ? [bearerAuth(token)] : [],
     });
+    if (!widenReceiveWindows(this.server)) {
+      logger.warn(
+        { bytes: STREAM_RECEIVE_WINDOW_BYTES },
+        'this grpc-js does not take the HTTP/2 receive window: Session streams keep the 64 KiB default',
+      );
+    }
     const packageDefinition = loadPackageDefinition();
     const definition = packageDefinition[SERVICE_NAME] as ServiceDefinition;
     this.server.addService(rawRequests(definition), this.handlers());
@@ -149,6 +168,32 @@ export class GrpcServer {
       }
     };
   }
+}
+
+/**
+ * Gives every HTTP/2 server of `server` the receive windows above. grpc-js
+ * has no server option for them (grpc/grpc-node#3058 proposes one), so this
+ * wraps the method through which it makes each HTTP/2 server, and uses
+ * Node's own calls on what it returns: the offered stream window for new
+ * connections, then each connection's window. test/service/flow-control.test.ts
+ * checks what a client is offered, so a grpc-js that makes its servers
+ * another way fails the tests rather than going unnoticed; at run time it
+ * would only cost throughput, so the sidecar says so and goes on. False when
+ * it could not.
+ */
+function widenReceiveWindows(server: Server): boolean {
+  const internals = server as unknown as { createHttp2Server?: (credentials: ServerCredentials) => unknown };
+  const create = internals.createHttp2Server;
+  if (typeof create !== 'function') return false;
+  internals.createHttp2Server = function (this: Server, credentials: ServerCredentials) {
+    const http2Server = create.call(this, credentials) as Http2Server;
+    http2Server.updateSettings({ initialWindowSize: STREAM_RECEIVE_WINDOW_BYTES });
+    http2Server.on('session', (session: ServerHttp2Session) =>
+      session.setLocalWindowSize(CONNECTION_RECEIVE_WINDOW_BYTES),
+    );
+    return http2Server;
+  };
+  return true;
 }
 
 /**
