@@ -21,9 +21,15 @@ export const QUICK = process.env.BENCH_QUICK === '1';
 
 /** Ingest: JIT warm-up, then the measured window; in milliseconds. */
 export const INGEST_WARMUP_MS = QUICK ? 1_500 : 4_000;
-export const INGEST_MEASURE_MS = QUICK ? 3_000 : 15_000;
-/** Transport, bare and sidecar windows alternate this many times; the figures pool them. */
-export const INGEST_ROUNDS = QUICK ? 1 : 2;
+export const INGEST_MEASURE_MS = QUICK ? 3_000 : 7_500;
+/**
+ * Transport, bare and sidecar windows alternate this many times; the figures
+ * pool them. Four short rounds rather than two long ones: this machine's
+ * speed drifts between windows a minute apart by more than the builds
+ * differ (per-round ratios to bare of 0.99–1.76 in one run), and more
+ * alternation spreads the drift over all three servers (bench/README.md).
+ */
+export const INGEST_ROUNDS = QUICK ? 1 : 4;
 /** Ack latency is measured at this share of the sidecar's measured maximum ingest rate (bench/README.md)... */
 export const PACED_SHARE = 0.8;
 /** ...over a window this long; in milliseconds. */
