@@ -179,9 +179,9 @@ export class GrpcServer {
  * checks what a client is offered, so a grpc-js that makes its servers
  * another way fails the tests rather than going unnoticed; at run time it
  * would only cost throughput, so the sidecar says so and goes on. False when
- * it could not.
+ * it could not. Exported for its test.
  */
-function widenReceiveWindows(server: Server): boolean {
+export function widenReceiveWindows(server: Server): boolean {
   const internals = server as unknown as { createHttp2Server?: (credentials: ServerCredentials) => unknown };
   const create = internals.createHttp2Server;
   if (typeof create !== 'function') return false;

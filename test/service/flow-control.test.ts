@@ -1,6 +1,11 @@
 import { connect, type Settings } from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONNECTION_RECEIVE_WINDOW_BYTES, STREAM_RECEIVE_WINDOW_BYTES } from '../../src/service/server.js';
+import { Server } from '@grpc/grpc-js';
+import {
+  CONNECTION_RECEIVE_WINDOW_BYTES,
+  STREAM_RECEIVE_WINDOW_BYTES,
+  widenReceiveWindows,
+} from '../../src/service/server.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 
 let t: TestSidecar | undefined;
@@ -37,5 +42,13 @@ describe('HTTP/2 flow control', () => {
     expect(settings.initialWindowSize).toBe(STREAM_RECEIVE_WINDOW_BYTES);
     expect(connectionWindow).toBe(CONNECTION_RECEIVE_WINDOW_BYTES);
     expect(t.logs.filter((l) => l.level === 40)).toEqual([]);
+  });
+
+  it('answers false and changes nothing on a grpc-js that makes its HTTP/2 servers another way', () => {
+    expect(widenReceiveWindows(new Server())).toBe(true);
+    const other = Object.create(Server.prototype) as Server;
+    Object.defineProperty(other, 'createHttp2Server', { value: undefined });
+    expect(widenReceiveWindows(other)).toBe(false);
+    expect(Object.getOwnPropertyDescriptor(other, 'createHttp2Server')?.value).toBeUndefined();
   });
 });
