@@ -188,9 +188,10 @@ export function widenReceiveWindows(server: Server): boolean {
   internals.createHttp2Server = function (this: Server, credentials: ServerCredentials) {
     const http2Server = create.call(this, credentials) as Http2Server;
     http2Server.updateSettings({ initialWindowSize: STREAM_RECEIVE_WINDOW_BYTES });
-    http2Server.on('session', (session: ServerHttp2Session) =>
-      session.setLocalWindowSize(CONNECTION_RECEIVE_WINDOW_BYTES),
-    );
+    // a listener that threw here would take the process down: a session already gone is left as it is
+    http2Server.on('session', (session: ServerHttp2Session) => {
+      if (!session.destroyed) session.setLocalWindowSize(CONNECTION_RECEIVE_WINDOW_BYTES);
+    });
     return http2Server;
   };
   return true;
