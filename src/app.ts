@@ -14,6 +14,7 @@ import { WorkerRegistry } from './core/registry.js';
 import type { StatsWorker } from './core/worker.js';
 import { startHttpServer, type HttpServer } from './observe/http.js';
 import { createLogger, LogRateLimiter, workerLogFields } from './observe/log.js';
+import { logOutput } from './observe/log-output.js';
 import { SidecarMetrics } from './observe/metrics.js';
 import { FlushScheduler } from './schedule/scheduler.js';
 import { StatStamper } from './schedule/stamp.js';
@@ -191,7 +192,8 @@ interface Observed {
 function observe(config: Readonly<Config>, options: SidecarOptions): Observed {
   // stdout carries the stats themselves with the stdout: upstream, so logs go to stderr then
   const logger =
-    options.logger ?? createLogger(config.logLevel, config.upstream.kind === 'stdout' ? process.stderr : undefined);
+    options.logger ??
+    createLogger(config.logLevel, config.upstream.kind === 'stdout' ? logOutput(2).stream : undefined);
   // grpc-js prints its own errors (e.g. "No address added" for a port in use) to stderr: keep every line structured
   setGrpcLogger({
     error: (...args: unknown[]) => logger.warn({ source: 'grpc-js' }, format(...args)),

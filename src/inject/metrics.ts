@@ -4,6 +4,7 @@
  */
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import { Expositor, type Exposition } from '../observe/exposition.js';
+import { registerLogDrops } from '../observe/log-output.js';
 
 /** injected: patched; skipped: nothing to do; failed: wanted the sidecar but admitted unchanged; malformed: no review answered. */
 export type ReviewResult = 'injected' | 'skipped' | 'failed' | 'malformed';
@@ -23,6 +24,7 @@ export class InjectMetrics {
       labelNames: ['result', 'reason'],
       registers: [this.registry],
     });
+    registerLogDrops(this.registry);
   }
 
   /** `reason` is a small fixed vocabulary (label cardinality); details belong in the log line. */

@@ -8,6 +8,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { RegistryCounts, TrackStatInput } from '../core/registry.js';
 import { DeliveryHealthMetrics } from './delivery-metrics.js';
+import { registerLogDrops } from './log-output.js';
 import type { DropReason } from './drop-reasons.js';
 import { MemoryMetrics, type MemoryGauges } from './memory-metrics.js';
 import { Expositor, type Exposition } from './exposition.js';
@@ -38,6 +39,7 @@ export class SidecarMetrics {
     this.traffic = new TrafficMetrics(this.registry);
     this.deliveryHealth = new DeliveryHealthMetrics(this.registry);
     this.memory = new MemoryMetrics(this.registry);
+    registerLogDrops(this.registry);
     this.expositor = new Expositor(this.registry);
   }
 

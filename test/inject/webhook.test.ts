@@ -1,6 +1,7 @@
 import { copyFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REVIEWS_METRIC } from '../../src/inject/metrics.js';
+import { LOG_DROPS_METRIC } from '../../src/observe/log-output.js';
 import { BUILTIN_DEFAULTS } from '../../src/inject/settings.js';
 import { makePki } from '../helpers/pki.js';
 import { Scrape } from '../helpers/scrape.js';
@@ -482,6 +483,7 @@ describe('operations', () => {
     expect(reply.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
     const scrape = new Scrape(reply.text);
     expect(scrape.value(REVIEWS_METRIC, { result: 'injected', reason: 'injected' })).toBeGreaterThan(0);
+    expect(scrape.value(LOG_DROPS_METRIC)).toBe(0);
     expect(scrape.value('process_cpu_seconds_total')).toBeGreaterThan(0);
     expect(scrape.value('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
   });

@@ -62,6 +62,7 @@ describe('the metrics of docs/metrics.md', () => {
       telemetry_sidecar_stats_dropped_total: 'COUNTER',
       telemetry_sidecar_workers_reaped_total: 'COUNTER',
       telemetry_sidecar_leases_expired_total: 'COUNTER',
+      telemetry_sidecar_log_lines_dropped_total: 'COUNTER',
       telemetry_sidecar_upstream_up: 'GAUGE',
       telemetry_sidecar_spool_write_errors_total: 'COUNTER',
       telemetry_sidecar_spool_unreadable_records_total: 'COUNTER',
