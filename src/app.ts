@@ -193,7 +193,7 @@ function observe(config: Readonly<Config>, options: SidecarOptions): Observed {
   // stdout carries the stats themselves with the stdout: upstream, so logs go to stderr then
   const logger =
     options.logger ??
-    createLogger(config.logLevel, config.upstream.kind === 'stdout' ? logOutput(2).stream : undefined);
+    createLogger(config.logLevel, config.upstream.kind === 'stdout' ? logOutput(2) : undefined);
   // grpc-js prints its own errors (e.g. "No address added" for a port in use) to stderr: keep every line structured
   setGrpcLogger({
     error: (...args: unknown[]) => logger.warn({ source: 'grpc-js' }, format(...args)),

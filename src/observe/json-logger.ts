@@ -23,5 +23,5 @@ export function createLogger(level: string, destination?: DestinationStream, com
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  return pino(options, destination ?? logOutput(1).stream);
+  return pino(options, destination ?? logOutput(1));
 }

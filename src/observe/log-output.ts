@@ -29,8 +29,10 @@ const EXIT_WAIT_MS = 1_000;
 export type LogFd = 1 | 2;
 
 export class LogOutput {
-  readonly stream: SonicBoom;
+  private readonly stream: SonicBoom;
   private droppedLines = 0;
+  /** A write failed for good (the reader went away: EPIPE): every later line is dropped. */
+  private broken = false;
   /** Until when a full pipe is waited for (retried every 100 ms); from exit on, a second at most. */
   private waitUntil = Infinity;
 
@@ -46,11 +48,17 @@ export class LogOutput {
     });
     // pino writes one line per write()
     this.stream.on('drop', () => this.droppedLines++);
-    // A reader that went away (EPIPE) or a failing write: the lines stay
-    // buffered, and the cap turns the rest into counted drops. Without a
-    // listener the error would end the process.
-    this.stream.on('error', () => undefined);
+    // sonic-boom retries EAGAIN itself and reports any other failed write
+    // (EPIPE: the reader went away). Its flushSync() would then retry for ever,
+    // so a broken output writes nothing more, at exit included.
+    this.stream.on('error', () => (this.broken = true));
     process.once('exit', () => this.flushAtExit());
+  }
+
+  /** One log line (pino's destination interface). */
+  write(line: string): void {
+    if (this.broken) this.droppedLines++;
+    else this.stream.write(line);
   }
 
   /** Lines that did not fit in the buffer, since the start. */
@@ -63,11 +71,12 @@ export class LogOutput {
    * shutdown matter, but a stalled reader must not keep the process.
    */
   flushAtExit(): void {
+    if (this.broken) return;
     this.waitUntil = Date.now() + EXIT_WAIT_MS;
     try {
       this.stream.flushSync();
     } catch {
-      // a full pipe or a closed one: what is left is lost with the process
+      // the pipe still full after EXIT_WAIT_MS: what is left is lost with the process
     }
   }
 }

@@ -76,4 +76,21 @@ describe('a stdout nobody reads', () => {
       client.close();
     }
   }, 60_000);
+
+  it('counts the lines logged after the reader went away (EPIPE), and lets the process exit', async () => {
+    const sidecar = await spawnSidecar(dir);
+    const client = createSidecarClient(`127.0.0.1:${sidecar.grpcPort}`);
+    try {
+      sidecar.child.stdout.destroy();
+      const lines = 3_000;
+      await activate(client, 0, lines);
+      // all but what was waiting when the first write failed (a few batches at most)
+      expect((await scrape(sidecar.httpPort)).value(LOG_DROPS_METRIC)).toBeGreaterThan(lines / 2);
+      sidecar.child.kill('SIGTERM');
+      const late = sleep(10_000, 'still running 10 s after SIGTERM', { ref: false });
+      expect(await Promise.race([sidecar.exited, late])).toBe(0);
+    } finally {
+      client.close();
+    }
+  }, 60_000);
 });
