@@ -18,7 +18,9 @@
  * --smc-check=all-non-file node --single-threaded ...` for 2 and for 12
  * rounds and divide the difference by the stats of 10 rounds, so start-up
  * and JIT warm-up cancel out (bench/README.md). `INPROC_PROF=FILE` writes a
- * CPU profile of the rounds alone (not the set-up) to FILE. `allocatedBytesPerStat`
+ * CPU profile of the rounds alone (not the set-up) to FILE; run it under
+ * `--no-allocation-site-pretenuring`, or the profiler tips V8 into pretenuring
+ * the decoder's objects (bench/README.md, measuring notes). `allocatedBytesPerStat`
  * is the heap the rounds allocated (the growth of the used heap between
  * collections, summed over the collections V8 reports), divided by the stats.
  */
