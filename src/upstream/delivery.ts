@@ -49,6 +49,14 @@ const SPARE_SLABS = 2;
  */
 const MAX_STAT_BYTES = 64 * 1024 * 1024;
 
+/**
+ * A send, or the spool write it waits for, that has not completed after
+ * this long marks the upstream (or the spool) failing. A gRPC call has its
+ * own 30 s deadline; a write to a stuck disk or to a pipe nobody reads never
+ * answers, and would otherwise look healthy while the queue fills.
+ */
+export const STALLED_MS = 60_000;
+
 export interface DeliveryMetrics {
   upstreamStats(result: 'delivered' | 'retried' | 'dropped', n: number): void;
   statsDropped(reason: DropReason, n: number): void;
@@ -551,9 +559,9 @@ export class Delivery {
   private async attempt(batch: QueuedBatch): Promise<boolean> {
     const spool = this.options.spool;
     // "written before it may be sent": wait for the write; one that failed is tried again first
-    if (spool) await this.spoolWrite(spool, batch);
+    if (spool) await this.watched(this.spoolHealth, 'spool write', batch, this.spoolWrite(spool, batch));
     try {
-      await this.sink.send(batch);
+      await this.watched(this.upstream, 'send', batch, this.sink.send(batch));
     } catch (err) {
       return this.failed(batch, err);
     }
@@ -565,6 +573,27 @@ export class Delivery {
     this.settle(batch, true);
     this.metrics.upstreamStats('delivered', batch.count);
     return false;
+  }
+
+  /**
+   * `work`, with `health` marked failing if it has not settled after
+   * STALLED_MS; its completion marks it recovered as usual. Nothing is tried
+   * again meanwhile: a write under way cannot be taken back.
+   */
+  private async watched<T>(health: Health, what: string, batch: QueuedBatch, work: Promise<T>): Promise<T> {
+    const timer = setTimeout(
+      () =>
+        health.failed(new Error(`a ${what} of ${batch.count} stats has not completed after ${STALLED_MS / 1000} s`), {
+          batchId: batch.id,
+          queuedStats: this.heldStats,
+        }),
+      STALLED_MS,
+    ).unref();
+    try {
+      return await work;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async failed(batch: QueuedBatch, err: unknown): Promise<boolean> {

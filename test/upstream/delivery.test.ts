@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { emptyStream, type AnalyticsStat } from '../../src/core/analytics.js';
 import { TrackAggregate } from '../../src/core/coalesce.js';
 import { Backoff } from '../../src/upstream/backoff.js';
-import { Delivery } from '../../src/upstream/delivery.js';
+import { Delivery, STALLED_MS } from '../../src/upstream/delivery.js';
+import { openFile, type OpenFile } from '../../src/upstream/durable-file.js';
 import { NdjsonFileSink } from '../../src/upstream/ndjson-sink.js';
 import { SinkError, type Batch, type Sink } from '../../src/upstream/sink.js';
 import { copyInto } from '../helpers/encode.js';
@@ -303,6 +304,79 @@ describe('Delivery upstream state', () => {
       failingMs: expect.any(Number),
     });
     expect(messages().filter((m) => m === 'upstream still failing')).toHaveLength(4);
+  });
+
+  it('marks the upstream failing while a send has not answered for STALLED_MS, without sending it again', async () => {
+    vi.useFakeTimers();
+    const { logger, lines } = capturingLogger();
+    const sink = new ScriptedSink();
+    const { counts, metrics, up } = recorder();
+    const d = new Delivery(sink, { batchMaxStats: 10, queueMaxBytes: 1e9 }, metrics, logger);
+    d.enqueue(stats('a', 'b'));
+    const done = d.seal().delivered;
+    await vi.advanceTimersByTimeAsync(STALLED_MS - 1);
+    expect(up).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(up).toEqual([false]);
+    expect(lines.find((l) => l.msg === 'upstream failing')).toMatchObject({
+      error: 'a send of 2 stats has not completed after 60 s',
+      queuedStats: 2,
+    });
+    // two more minutes on it answers: delivered once, and the upstream is back
+    await vi.advanceTimersByTimeAsync(2 * STALLED_MS);
+    expect(sink.sent).toHaveLength(1);
+    await sink.settle();
+    expect(await done).toBe(true);
+    expect(up).toEqual([false, true]);
+    expect(counts).toEqual({ delivered: 2 });
+    expect(lines.find((l) => l.msg === 'upstream recovered')).toMatchObject({ failures: 1 });
+  });
+
+  it('marks the spool failing while a spool write has not completed for STALLED_MS (a stuck disk)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'delivery-stuck-disk-'));
+    try {
+      let release!: () => void;
+      const unstuck = new Promise<void>((resolve) => (release = resolve));
+      const stuck: OpenFile = async (path, flags) => {
+        const file = await openFile(path, flags);
+        if (!path.endsWith('.tmp')) return file;
+        return {
+          write: async (buffer, offset, length) => (await unstuck, file.write(buffer, offset, length)),
+          datasync: () => file.datasync(),
+          truncate: (length) => file.truncate(length),
+          stat: () => file.stat(),
+          close: () => file.close(),
+        };
+      };
+      const { spool } = await Spool.open(dir, {
+        format: 'test',
+        newId: () => 'x',
+        quarantineMaxBytes: 1 << 20,
+        openFile: stuck,
+      });
+      vi.useFakeTimers();
+      const { logger, lines } = capturingLogger();
+      const sink = new ScriptedSink();
+      const { metrics, up } = recorder();
+      const d = new Delivery(sink, { batchMaxStats: 10, queueMaxBytes: 1e9, spool }, metrics, logger);
+      d.enqueue(stats('a'));
+      const { delivered, spooled } = d.seal();
+      await vi.advanceTimersByTimeAsync(STALLED_MS);
+      expect(lines.find((l) => l.msg === 'spool writes failing')).toMatchObject({
+        error: 'a spool write of 1 stats has not completed after 60 s',
+      });
+      // the upstream was never asked: its state is untouched
+      expect(sink.sent).toEqual([]);
+      expect(up).toEqual([]);
+      vi.useRealTimers();
+      release();
+      expect(await spooled).toBe(true);
+      await sink.settle();
+      expect(await delivered).toBe(true);
+      expect(lines.find((l) => l.msg === 'spool writes recovered')).toMatchObject({ failures: 1 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
