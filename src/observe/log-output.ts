@@ -1,21 +1,25 @@
 /**
  * Where the process's log lines go: stdout (stderr when stdout carries the
- * stats), through a bounded buffer that never holds up the event loop.
+ * stats), through a bounded buffer that never holds up the event loop
+ * (docs/metrics.md, "Logs").
  *
  * The container runtime reads a container's stdout through a pipe. When it
  * stops reading (a full node disk, a stuck log agent), pino's default
  * destination keeps every line in memory until the pipe drains, without a
  * bound, and flushes synchronously at exit, so the process cannot exit while
- * the pipe stays full. Here the lines waiting are capped; a line that does
- * not fit is dropped and counted (`telemetry_sidecar_log_lines_dropped_total`,
- * docs/metrics.md), and the exit flush gives the pipe a second at most.
+ * the pipe stays full. Here at most LOG_BUFFER_BYTES of lines wait; a line
+ * that does not fit is dropped and counted
+ * (`telemetry_sidecar_log_lines_dropped_total`), as is every line once the
+ * reader has gone away; the exit flush gives a full pipe a second at most.
+ *
+ * Written here rather than with pino's sonic-boom (which has a `maxLength`):
+ * its synchronous flush retries every error but EAGAIN for ever, so a reader
+ * gone at exit (EPIPE) would keep the process alive (pino itself replaces the
+ * stream's methods on EPIPE to get out of it), and it cannot tell how many
+ * lines a broken pipe took with it.
  */
+import { write, writeSync } from 'node:fs';
 import { Counter, type Registry } from 'prom-client';
-import sonicBoom from 'sonic-boom';
-
-// a CommonJS module: its class is the default export, typed as the namespace that names it
-const { SonicBoom } = sonicBoom;
-type SonicBoom = InstanceType<typeof SonicBoom>;
 
 /**
  * Log bytes held while the reader is behind: ~13,000 lines of ~300 bytes,
@@ -23,63 +27,152 @@ type SonicBoom = InstanceType<typeof SonicBoom>;
  */
 export const LOG_BUFFER_BYTES = 4 * 1024 * 1024;
 
+/** Whole lines handed to one write(2), up to this many bytes (a longer line goes alone). */
+const CHUNK_BYTES = 64 * 1024;
+const NEWLINE = 0x0a;
+/** A full pipe is tried again after this long. */
+const RETRY_MS = 100;
 /** How long the exit flush waits for a full pipe to take the last lines. */
 const EXIT_WAIT_MS = 1_000;
 
 export type LogFd = 1 | 2;
 
 export class LogOutput {
-  private readonly stream: SonicBoom;
-  private droppedLines = 0;
+  /** Lines not yet in a chunk, oldest first from `head`. */
+  private lines: string[] = [];
+  private head = 0;
+  /** Bytes of the waiting lines and of the chunk: what the bound applies to. */
+  private heldBytes = 0;
+  /** The bytes being written (whole lines), how far they are, and how many lines they hold. */
+  private chunk: Buffer | undefined;
+  private chunkDone = 0;
+  private chunkLines = 0;
+  /** A write(2) is in the thread pool, or a retry is pending. */
+  private busy = false;
+  private inFlight = false;
   /** A write failed for good (the reader went away: EPIPE): every later line is dropped. */
   private broken = false;
-  /** Until when a full pipe is waited for (retried every 100 ms); from exit on, a second at most. */
-  private waitUntil = Infinity;
+  private droppedLines = 0;
 
   constructor(readonly fd: LogFd) {
     // The stdio stream's first use turns a pipe non-blocking (libuv), so a
-    // write to a full pipe fails with EAGAIN instead of waiting: the buffer
-    // then retries every 100 ms, and the exit flush can give up.
+    // write to a full pipe fails with EAGAIN instead of waiting, and the exit
+    // flush can give up.
     void (fd === 1 ? process.stdout : process.stderr);
-    this.stream = new SonicBoom({
-      fd,
-      maxLength: LOG_BUFFER_BYTES,
-      retryEAGAIN: () => Date.now() < this.waitUntil,
-    });
-    // pino writes one line per write()
-    this.stream.on('drop', () => this.droppedLines++);
-    // sonic-boom retries EAGAIN itself and reports any other failed write
-    // (EPIPE: the reader went away). Its flushSync() would then retry for ever,
-    // so a broken output writes nothing more, at exit included.
-    this.stream.on('error', () => (this.broken = true));
     process.once('exit', () => this.flushAtExit());
   }
 
-  /** One log line (pino's destination interface). */
-  write(line: string): void {
-    if (this.broken) this.droppedLines++;
-    else this.stream.write(line);
-  }
-
-  /** Lines that did not fit in the buffer, since the start. */
+  /** Lines dropped since the start: over the bound, or after the reader went away. */
   get dropped(): number {
     return this.droppedLines;
   }
 
+  /** One log line (pino's destination interface). */
+  write(line: string): void {
+    const bytes = Buffer.byteLength(line);
+    if (this.broken || this.heldBytes + bytes > LOG_BUFFER_BYTES) {
+      this.droppedLines++;
+      return;
+    }
+    this.lines.push(line);
+    this.heldBytes += bytes;
+    if (!this.busy) this.next();
+  }
+
+  private next(): void {
+    if (!this.chunk && !this.cut()) {
+      this.busy = false;
+      return;
+    }
+    const chunk = this.chunk!;
+    this.busy = true;
+    this.inFlight = true;
+    write(this.fd, chunk, this.chunkDone, chunk.length - this.chunkDone, null, (err, written) => {
+      this.inFlight = false;
+      if (err) return this.failed(err);
+      this.chunkDone += written;
+      if (this.chunkDone === chunk.length) {
+        this.heldBytes -= chunk.length;
+        this.chunk = undefined;
+      }
+      this.next();
+    });
+  }
+
+  /** Moves the oldest waiting lines into a new chunk; false when none wait. */
+  private cut(): boolean {
+    if (this.head === this.lines.length) return false;
+    let end = this.head + 1;
+    let bytes = Buffer.byteLength(this.lines[this.head]!);
+    while (end < this.lines.length && bytes + Buffer.byteLength(this.lines[end]!) <= CHUNK_BYTES) {
+      bytes += Buffer.byteLength(this.lines[end]!);
+      end++;
+    }
+    this.chunk = Buffer.from(this.lines.slice(this.head, end).join(''));
+    this.chunkDone = 0;
+    this.chunkLines = end - this.head;
+    this.head = end;
+    if (this.head === this.lines.length) {
+      this.lines = [];
+      this.head = 0;
+    }
+    return true;
+  }
+
+  private failed(err: NodeJS.ErrnoException): void {
+    if (err.code === 'EAGAIN') {
+      // the pipe is full: its reader is behind, or not reading at all
+      setTimeout(() => this.next(), RETRY_MS).unref();
+      return;
+    }
+    // the reader is gone: what waits is dropped, and so is each line of the chunk not written whole
+    this.broken = true;
+    this.busy = false;
+    this.droppedLines += this.chunkLinesLeft() + this.lines.length - this.head;
+    this.lines = [];
+    this.head = 0;
+    this.chunk = undefined;
+    this.heldBytes = 0;
+  }
+
+  /** Lines of the chunk not yet written whole (each line ends with its newline). */
+  private chunkLinesLeft(): number {
+    if (!this.chunk) return 0;
+    let whole = 0;
+    for (
+      let at = this.chunk.indexOf(NEWLINE);
+      at !== -1 && at < this.chunkDone;
+      at = this.chunk.indexOf(NEWLINE, at + 1)
+    ) {
+      whole++;
+    }
+    return this.chunkLines - whole;
+  }
+
   /**
    * Writes what the pipe takes within EXIT_WAIT_MS: the last lines of a
-   * shutdown matter, but a stalled reader must not keep the process.
+   * shutdown matter, but a stalled or vanished reader must not keep the
+   * process. A chunk whose write is still in the thread pool is left to it.
    */
   flushAtExit(): void {
     if (this.broken) return;
-    this.waitUntil = Date.now() + EXIT_WAIT_MS;
-    try {
-      this.stream.flushSync();
-    } catch {
-      // the pipe still full after EXIT_WAIT_MS: what is left is lost with the process
+    const rest = this.chunk && !this.inFlight ? [this.chunk.subarray(this.chunkDone)] : [];
+    rest.push(Buffer.from(this.lines.slice(this.head).join('')));
+    const bytes = Buffer.concat(rest);
+    const deadline = Date.now() + EXIT_WAIT_MS;
+    for (let at = 0; at < bytes.length;) {
+      try {
+        at += writeSync(this.fd, bytes, at, bytes.length - at);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || Date.now() >= deadline) return;
+        Atomics.wait(PAUSE, 0, 0, 10);
+      }
     }
   }
 }
+
+/** Something to Atomics.wait on: a short synchronous pause while a full pipe drains at exit. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 const outputs = new Map<LogFd, LogOutput>();
 
@@ -103,7 +196,7 @@ export const LOG_DROPS_METRIC = 'telemetry_sidecar_log_lines_dropped_total';
 export function registerLogDrops(registry: Registry): void {
   const counter: Counter = new Counter({
     name: LOG_DROPS_METRIC,
-    help: 'Log lines dropped because the reader of stdout (or stderr) fell 4 MiB behind.',
+    help: 'Log lines dropped because the reader of stdout (or stderr) fell 4 MiB behind or went away.',
     registers: [registry],
     collect: () => {
       counter.reset();

@@ -77,6 +77,22 @@ describe('a stdout nobody reads', () => {
     }
   }, 60_000);
 
+  it('exits on SIGTERM when the reader goes away while lines wait for it', async () => {
+    const sidecar = await spawnSidecar(dir);
+    const client = createSidecarClient(`127.0.0.1:${sidecar.grpcPort}`);
+    try {
+      sidecar.child.stdout.pause();
+      await activate(client, 0, 2_000);
+      // lines wait in the sidecar for a full pipe; its reader goes, and the process is told to stop at once
+      sidecar.child.stdout.destroy();
+      sidecar.child.kill('SIGTERM');
+      const late = sleep(10_000, 'still running 10 s after SIGTERM', { ref: false });
+      expect(await Promise.race([sidecar.exited, late])).toBe(0);
+    } finally {
+      client.close();
+    }
+  }, 60_000);
+
   it('counts the lines logged after the reader went away (EPIPE), and lets the process exit', async () => {
     const sidecar = await spawnSidecar(dir);
     const client = createSidecarClient(`127.0.0.1:${sidecar.grpcPort}`);
