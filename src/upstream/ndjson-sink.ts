@@ -211,7 +211,12 @@ export class StdoutSink implements Sink {
   readonly maxBatchBytes = MAX_BATCH_BYTES;
   readonly format = 'ndjson';
 
-  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {
+    // A failed write reaches send()'s callback, which fails the batch (it is
+    // retried). The stream emits the error as well: unheard, a reader gone
+    // away (EPIPE) would end the process and every stat it held.
+    out.on('error', () => undefined);
+  }
 
   encodeInto(stat: AnalyticsStat, into: Buffer, at: number): number {
     return encodeNdjsonLineInto(stat, into, at);
