@@ -38,9 +38,8 @@ const EXIT_WAIT_MS = 1_000;
 export type LogFd = 1 | 2;
 
 export class LogOutput {
-  /** Lines not yet in a chunk, oldest first from `head`. */
+  /** Lines not yet in a chunk, oldest first (at most LOG_BUFFER_BYTES of them: splicing is cheap). */
   private lines: string[] = [];
-  private head = 0;
   /** Bytes of the waiting lines and of the chunk: what the bound applies to. */
   private heldBytes = 0;
   /** The bytes being written (whole lines), how far they are, and how many lines they hold. */
@@ -54,12 +53,19 @@ export class LogOutput {
   private broken = false;
   private droppedLines = 0;
 
-  constructor(readonly fd: LogFd) {
+  /** `fd`: stdout or stderr (logOutput), or a descriptor opened non-blocking (tests). */
+  constructor(readonly fd: number) {
     // The stdio stream's first use turns a pipe non-blocking (libuv), so a
     // write to a full pipe fails with EAGAIN instead of waiting, and the exit
     // flush can give up.
-    void (fd === 1 ? process.stdout : process.stderr);
+    if (fd === 1) void process.stdout;
+    else if (fd === 2) void process.stderr;
     process.once('exit', () => this.flushAtExit());
+  }
+
+  /** @internal lines waiting in memory, not yet handed to a write (tests check none is kept once taken). */
+  get waitingLines(): number {
+    return this.lines.length;
   }
 
   /** Lines dropped since the start: over the bound, or after the reader went away. */
@@ -101,21 +107,16 @@ export class LogOutput {
 
   /** Moves the oldest waiting lines into a new chunk; false when none wait. */
   private cut(): boolean {
-    if (this.head === this.lines.length) return false;
-    let end = this.head + 1;
-    let bytes = Buffer.byteLength(this.lines[this.head]!);
+    if (this.lines.length === 0) return false;
+    let end = 1;
+    let bytes = Buffer.byteLength(this.lines[0]!);
     while (end < this.lines.length && bytes + Buffer.byteLength(this.lines[end]!) <= CHUNK_BYTES) {
       bytes += Buffer.byteLength(this.lines[end]!);
       end++;
     }
-    this.chunk = Buffer.from(this.lines.slice(this.head, end).join(''));
+    this.chunk = Buffer.from(this.lines.splice(0, end).join(''));
     this.chunkDone = 0;
-    this.chunkLines = end - this.head;
-    this.head = end;
-    if (this.head === this.lines.length) {
-      this.lines = [];
-      this.head = 0;
-    }
+    this.chunkLines = end;
     return true;
   }
 
@@ -128,9 +129,8 @@ export class LogOutput {
     // the reader is gone: what waits is dropped, and so is each line of the chunk not written whole
     this.broken = true;
     this.busy = false;
-    this.droppedLines += this.chunkLinesLeft() + this.lines.length - this.head;
+    this.droppedLines += this.chunkLinesLeft() + this.lines.length;
     this.lines = [];
-    this.head = 0;
     this.chunk = undefined;
     this.heldBytes = 0;
   }
@@ -157,7 +157,7 @@ export class LogOutput {
   flushAtExit(): void {
     if (this.broken) return;
     const rest = this.chunk && !this.inFlight ? [this.chunk.subarray(this.chunkDone)] : [];
-    rest.push(Buffer.from(this.lines.slice(this.head).join('')));
+    rest.push(Buffer.from(this.lines.join('')));
     const bytes = Buffer.concat(rest);
     const deadline = Date.now() + EXIT_WAIT_MS;
     for (let at = 0; at < bytes.length;) {
