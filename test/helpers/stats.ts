@@ -1,6 +1,7 @@
 /** Builders for test stats: every field defaulted, override what the test is about. */
 import {
   emptyStream,
+  StreamType,
   type AnalyticsStat,
   type AnalyticsStream,
   type AnalyticsVideoLayer,
@@ -45,4 +46,9 @@ export function blankStat(): AnalyticsStat {
     minScore: 0,
     medianScore: 0,
   };
+}
+
+/** One track's stat as a TrackStats request carries it, once in each direction (upstream first). */
+export function bothDirections(stat: Sample, participantId = 'P', trackId = 'T', roomId = 'R') {
+  return [StreamType.UPSTREAM, StreamType.DOWNSTREAM].map((kind) => ({ roomId, participantId, trackId, kind, stat }));
 }

@@ -12,12 +12,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSidecarClient } from '../../src/client/sidecar-client.js';
-import { StreamType } from '../../src/core/analytics.js';
 import { freePort } from '../helpers/ports.js';
 import { reaped, spawnSidecar, type RunningSidecar } from '../helpers/process.js';
 import { unary } from '../helpers/rpc.js';
 import { httpGet, scrape } from '../helpers/scrape.js';
-import { sample, stream } from '../helpers/stats.js';
+import { bothDirections, sample, stream } from '../helpers/stats.js';
 
 const docs = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
 const documented = [...docs.matchAll(/```promql\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
@@ -56,14 +55,8 @@ beforeAll(async () => {
   // a worker and a stat in each direction, so the counters and histograms have samples
   const client = createSidecarClient(`127.0.0.1:${sidecar.grpcPort}`);
   await unary(client, client.Activate, { roomId: 'R', participantId: 'P', guardId: 'g' });
-  const stats = [StreamType.UPSTREAM, StreamType.DOWNSTREAM].map((kind) => ({
-    roomId: 'R',
-    participantId: 'P',
-    trackId: 'T',
-    kind,
-    stat: sample({ streams: [stream({ primaryPackets: 42, primaryBytes: 42_000, rtt: 20, jitter: 3 })] }),
-  }));
-  await unary(client, client.TrackStats, { stats });
+  const stat = sample({ streams: [stream({ primaryPackets: 42, primaryBytes: 42_000, rtt: 20, jitter: 3 })] });
+  await unary(client, client.TrackStats, { stats: bothDirections(stat) });
   client.close();
 
   promPort = await freePort();

@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runSimulate } from '../../src/cli/simulate.js';
 import { createSidecarClient } from '../../src/client/sidecar-client.js';
-import { StreamType } from '../../src/core/analytics.js';
 import { unary } from '../helpers/rpc.js';
 import { runCli, spawnSidecar } from '../helpers/process.js';
-import { sample, stream } from '../helpers/stats.js';
+import { bothDirections, sample, stream } from '../helpers/stats.js';
 
 let dir: string;
 beforeEach(() => {
@@ -42,13 +41,7 @@ describe('the sidecar process', () => {
     const sidecar = await spawnSidecar(dir, { SIDECAR_UPSTREAM: `file:${out}`, SIDECAR_FLUSH_INTERVAL: '1h' });
     const client = createSidecarClient(`127.0.0.1:${sidecar.grpcPort}`);
     await unary(client, client.Activate, { roomId: 'R', participantId: 'P', guardId: 'g' });
-    const stats = [StreamType.UPSTREAM, StreamType.DOWNSTREAM].map((kind) => ({
-      roomId: 'R',
-      participantId: 'P',
-      trackId: 'T',
-      kind,
-      stat: sample({ streams: [stream({ primaryPackets: 42 })] }),
-    }));
+    const stats = bothDirections(sample({ streams: [stream({ primaryPackets: 42 })] }));
     expect(await unary(client, client.TrackStats, { stats })).toMatchObject({ accepted: 2 });
     client.close();
     sidecar.child.kill('SIGTERM');

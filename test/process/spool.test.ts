@@ -22,7 +22,7 @@ import { scrape } from '../helpers/scrape.js';
 import { MAIN, spawnSidecar, type RunningSidecar } from '../helpers/process.js';
 import { mountTmpfs } from '../helpers/tmpfs.js';
 import { unary } from '../helpers/rpc.js';
-import { sample, stream } from '../helpers/stats.js';
+import { bothDirections, sample, stream } from '../helpers/stats.js';
 
 let dir: string;
 let spoolDir: string;
@@ -150,13 +150,7 @@ describe('the spool across restarts', () => {
     const client = createSidecarClient(`127.0.0.1:${first.grpcPort}`);
     await unary(client, client.Activate, { roomId: 'R', participantId: 'P', guardId: 'g' });
     await unary(client, client.TrackStats, {
-      stats: [StreamType.UPSTREAM, StreamType.DOWNSTREAM].map((kind) => ({
-        roomId: 'R',
-        participantId: 'P',
-        trackId: 'T',
-        kind,
-        stat: sample(),
-      })),
+      stats: bothDirections(sample()),
     });
     client.close();
     first.child.kill('SIGTERM');

@@ -39,74 +39,83 @@ const created = (sidecar: RunningSidecar) =>
     .split('\n')
     .filter((l) => l.includes('"worker created"'));
 
+/** A sidecar and a client of it for `run`; the client is closed after, whatever happens. */
+async function withSidecar(run: (sidecar: RunningSidecar, client: TelemetrySidecarClient) => Promise<void>) {
+  const sidecar = await spawnSidecar(dir);
+  const client = createSidecarClient(`127.0.0.1:${sidecar.grpcPort}`);
+  try {
+    await run(sidecar, client);
+  } finally {
+    client.close();
+  }
+}
+
+/** SIGTERM ends the process, with 0, within 10 s (not when a stalled pipe would let it). */
+async function stopsOnSigterm(sidecar: RunningSidecar): Promise<void> {
+  sidecar.child.kill('SIGTERM');
+  const late = sleep(10_000, 'still running 10 s after SIGTERM', { ref: false });
+  expect(await Promise.race([sidecar.exited, late])).toBe(0);
+}
+
 describe('a stdout nobody reads', () => {
-  it('bounds the lines held, counts the ones dropped, and lets the process exit', async () => {
-    const sidecar = await spawnSidecar(dir);
-    const client = createSidecarClient(`127.0.0.1:${sidecar.grpcPort}`);
-    try {
-      // the pipe fills (the kernel's buffer, then ours): every later line waits in the sidecar
-      sidecar.child.stdout.pause();
-      // twice what the buffer holds, so lines must be dropped
-      const lines = Math.ceil((2 * LOG_BUFFER_BYTES) / 250);
-      await activate(client, 0, lines);
-      const dropped = (await scrape(sidecar.httpPort)).value(LOG_DROPS_METRIC);
-      expect(dropped).toBeGreaterThan(0);
+  it(
+    'bounds the lines held, counts the ones dropped, and lets the process exit',
+    () =>
+      withSidecar(async (sidecar, client) => {
+        // the pipe fills (the kernel's buffer, then ours): every later line waits in the sidecar
+        sidecar.child.stdout.pause();
+        // twice what the buffer holds, so lines must be dropped
+        const lines = Math.ceil((2 * LOG_BUFFER_BYTES) / 250);
+        await activate(client, 0, lines);
+        const dropped = (await scrape(sidecar.httpPort)).value(LOG_DROPS_METRIC);
+        expect(dropped).toBeGreaterThan(0);
 
-      // reading again: every line was either written or counted as dropped, none twice
-      sidecar.child.stdout.resume();
-      await expect.poll(() => created(sidecar).length + dropped!, { timeout: 10_000 }).toBe(lines);
-      // and logging goes on
-      await activate(client, lines, 1);
-      await expect.poll(() => created(sidecar).at(-1), { timeout: 10_000 }).toContain(`"P${lines}"`);
-      expect(created(sidecar)).toHaveLength(lines - dropped! + 1);
-      // what was held while stalled: the buffer, plus what the pipe and this side's stream had taken
-      const heldBytes = created(sidecar)
-        .slice(0, -1)
-        .reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
-      expect(heldBytes).toBeLessThan(LOG_BUFFER_BYTES + 1024 * 1024);
-      expect((await scrape(sidecar.httpPort)).value(LOG_DROPS_METRIC)).toBe(dropped);
+        // reading again: every line was either written or counted as dropped, none twice
+        sidecar.child.stdout.resume();
+        await expect.poll(() => created(sidecar).length + dropped!, { timeout: 10_000 }).toBe(lines);
+        // and logging goes on
+        await activate(client, lines, 1);
+        await expect.poll(() => created(sidecar).at(-1), { timeout: 10_000 }).toContain(`"P${lines}"`);
+        expect(created(sidecar)).toHaveLength(lines - dropped! + 1);
+        // what was held while stalled: the buffer, plus what the pipe and this side's stream had taken
+        const heldBytes = created(sidecar)
+          .slice(0, -1)
+          .reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+        expect(heldBytes).toBeLessThan(LOG_BUFFER_BYTES + 1024 * 1024);
+        expect((await scrape(sidecar.httpPort)).value(LOG_DROPS_METRIC)).toBe(dropped);
 
-      // stalled again with lines waiting: SIGTERM still ends the process (the exit flush waits a second at most)
-      sidecar.child.stdout.pause();
-      await activate(client, lines + 1, 2_000);
-      sidecar.child.kill('SIGTERM');
-      const late = sleep(10_000, 'still running 10 s after SIGTERM', { ref: false });
-      expect(await Promise.race([sidecar.exited, late])).toBe(0);
-    } finally {
-      client.close();
-    }
-  }, 60_000);
+        // stalled again with lines waiting: SIGTERM still ends the process (the exit flush waits a second at most)
+        sidecar.child.stdout.pause();
+        await activate(client, lines + 1, 2_000);
+        await stopsOnSigterm(sidecar);
+      }),
+    60_000,
+  );
 
-  it('exits on SIGTERM when the reader goes away while lines wait for it', async () => {
-    const sidecar = await spawnSidecar(dir);
-    const client = createSidecarClient(`127.0.0.1:${sidecar.grpcPort}`);
-    try {
-      sidecar.child.stdout.pause();
-      await activate(client, 0, 2_000);
-      // lines wait in the sidecar for a full pipe; its reader goes, and the process is told to stop at once
-      sidecar.child.stdout.destroy();
-      sidecar.child.kill('SIGTERM');
-      const late = sleep(10_000, 'still running 10 s after SIGTERM', { ref: false });
-      expect(await Promise.race([sidecar.exited, late])).toBe(0);
-    } finally {
-      client.close();
-    }
-  }, 60_000);
+  it(
+    'exits on SIGTERM when the reader goes away while lines wait for it',
+    () =>
+      withSidecar(async (sidecar, client) => {
+        sidecar.child.stdout.pause();
+        await activate(client, 0, 2_000);
+        // lines wait in the sidecar for a full pipe; its reader goes, and the process is told to stop at once
+        sidecar.child.stdout.destroy();
+        await stopsOnSigterm(sidecar);
+      }),
+    60_000,
+  );
 
-  it('counts the lines logged after the reader went away (EPIPE), and lets the process exit', async () => {
-    const sidecar = await spawnSidecar(dir);
-    const client = createSidecarClient(`127.0.0.1:${sidecar.grpcPort}`);
-    try {
-      sidecar.child.stdout.destroy();
-      const lines = 3_000;
-      await activate(client, 0, lines);
-      // the pipe was closed before the first of them: every one is counted, those waiting when a write failed included
-      expect((await scrape(sidecar.httpPort)).value(LOG_DROPS_METRIC)).toBe(lines);
-      sidecar.child.kill('SIGTERM');
-      const late = sleep(10_000, 'still running 10 s after SIGTERM', { ref: false });
-      expect(await Promise.race([sidecar.exited, late])).toBe(0);
-    } finally {
-      client.close();
-    }
-  }, 60_000);
+  it(
+    'counts the lines logged after the reader went away (EPIPE), and lets the process exit',
+    () =>
+      withSidecar(async (sidecar, client) => {
+        sidecar.child.stdout.destroy();
+        const lines = 3_000;
+        await activate(client, 0, lines);
+        // the pipe was closed before the first of them: every one is counted, those waiting when a write failed included
+        expect((await scrape(sidecar.httpPort)).value(LOG_DROPS_METRIC)).toBe(lines);
+        await stopsOnSigterm(sidecar);
+      }),
+    60_000,
+  );
 });

@@ -9,7 +9,7 @@ import { scrape } from '../helpers/scrape.js';
 import { unary } from '../helpers/rpc.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { FillingDisk } from '../helpers/short-write.js';
-import { sample, stream } from '../helpers/stats.js';
+import { bothDirections, sample, stream } from '../helpers/stats.js';
 import { mountTmpfs, type Tmpfs } from '../helpers/tmpfs.js';
 
 let dir: string;
@@ -269,14 +269,7 @@ describe('NDJSON file rotation', () => {
     const rounds = 10;
     for (let round = 0; round < rounds; round++) {
       await unary(c, c.Activate, { roomId: 'R', participantId: `P${round}`, guardId: 'g' });
-      const stats = [StreamType.UPSTREAM, StreamType.DOWNSTREAM].map((kind) => ({
-        roomId: 'R',
-        participantId: `P${round}`,
-        trackId: 'T',
-        kind,
-        stat: sample(),
-      }));
-      await unary(c, c.TrackStats, { stats });
+      await unary(c, c.TrackStats, { stats: bothDirections(sample(), `P${round}`) });
       expect(await unary(c, c.Flush, { waitDelivered: true })).toMatchObject({ statsEmitted: 2, delivered: true });
     }
     const kept = t.delivered().length + seqLines(`${t.ndjson}.1`);
