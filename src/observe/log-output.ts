@@ -27,7 +27,7 @@ import { Counter, type Registry } from 'prom-client';
  */
 export const LOG_BUFFER_BYTES = 4 * 1024 * 1024;
 
-/** Whole lines handed to one write(2), up to this many bytes (a longer line goes alone). */
+/** Whole lines handed to one write(2), about this many bytes (a longer line goes alone). */
 const CHUNK_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
 /** A full pipe is tried again after this long. */
@@ -105,15 +105,17 @@ export class LogOutput {
     });
   }
 
-  /** Moves the oldest waiting lines into a new chunk; false when none wait. */
+  /**
+   * Moves the oldest waiting lines into a new chunk; false when none wait.
+   * The chunk's size is measured in characters: only the bound (heldBytes)
+   * needs exact bytes, and a chunk somewhat over CHUNK_BYTES is written in
+   * parts like any other.
+   */
   private cut(): boolean {
     if (this.lines.length === 0) return false;
     let end = 1;
-    let bytes = Buffer.byteLength(this.lines[0]!);
-    while (end < this.lines.length && bytes + Buffer.byteLength(this.lines[end]!) <= CHUNK_BYTES) {
-      bytes += Buffer.byteLength(this.lines[end]!);
-      end++;
-    }
+    let size = this.lines[0]!.length;
+    while (end < this.lines.length && size + this.lines[end]!.length <= CHUNK_BYTES) size += this.lines[end++]!.length;
     this.chunk = Buffer.from(this.lines.splice(0, end).join(''));
     this.chunkDone = 0;
     this.chunkLines = end;

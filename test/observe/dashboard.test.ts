@@ -1,22 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SidecarMetrics } from '../../src/observe/metrics.js';
+import { dashboard, dashboardQueries as exprs } from '../helpers/dashboard.js';
 import { Scrape } from '../helpers/scrape.js';
 
-interface Panel {
-  type: string;
-  title: string;
-  targets?: { expr: string }[];
-  gridPos: { x: number; y: number; w: number; h: number };
-}
-
-const dashboard = JSON.parse(
-  readFileSync(new URL('../../dashboards/telemetry-sidecar.json', import.meta.url), 'utf8'),
-) as {
-  uid: string;
-  panels: Panel[];
-};
-const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
 const referenced = new Set(
   exprs.flatMap((e) =>
     [...e.matchAll(/\b((?:telemetry_sidecar|nodejs|process)_[a-z0-9_]+)\{/g)].map((m) => m[1] ?? ''),

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSidecarClient } from '../../src/client/sidecar-client.js';
+import { dashboardQueries } from '../helpers/dashboard.js';
 import { freePort } from '../helpers/ports.js';
 import { reaped, spawnSidecar, type RunningSidecar } from '../helpers/process.js';
 import { unary } from '../helpers/rpc.js';
@@ -21,9 +22,6 @@ import { bothDirections, sample, stream } from '../helpers/stats.js';
 const docs = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
 const documented = [...docs.matchAll(/```promql\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
 
-const dashboard = JSON.parse(
-  readFileSync(new URL('../../dashboards/telemetry-sidecar.json', import.meta.url), 'utf8'),
-) as { panels: { targets?: { expr: string }[] }[] };
 /** Grafana's variables as a single-instance dashboard over the last few minutes would fill them in. */
 const grafana = (expr: string) =>
   expr
@@ -31,7 +29,7 @@ const grafana = (expr: string) =>
     .replaceAll('$instance', '.+')
     .replaceAll('$__rate_interval', '1m')
     .replaceAll('$__range', '5m');
-const panels = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => grafana(t.expr)));
+const panels = dashboardQueries.map(grafana);
 
 let dir: string;
 let sidecar: RunningSidecar;
